@@ -1,0 +1,1 @@
+"""Data files of policykg (mappings/); read through policykg.resources."""

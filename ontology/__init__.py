@@ -1,0 +1,1 @@
+"""Data files of policykg (ontology/); read through policykg.resources."""

@@ -1,0 +1,286 @@
+"""Stage 4: Document -> RDF graph, in the contract's vocabulary (../contract) and the ontology.
+
+IRIs are minted from what the document is, not from run order: a document from its 文号 (or
+its title), so that a plan citing 国发〔2021〕9号 and the plan 国发〔2021〕9号 itself meet on one
+node; measures from their place in the outline; spans from their offsets. The same input
+gives the same graph.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, SKOS, TIME
+
+from policykg import model as m
+from policykg.text import Span, fold
+
+PK = Namespace("https://w3id.org/policykg/ontology#")
+ORG = Namespace("http://www.w3.org/ns/org#")
+OA = Namespace("http://www.w3.org/ns/oa#")
+ID = "https://w3id.org/policykg/id/"
+
+_SECTION_CLASS = {m.GOAL: PK.GoalSection, m.BACKGROUND: PK.BackgroundSection, m.ASSURANCE: PK.AssuranceSection,
+                  m.SCHEDULE: PK.ScheduleSection, m.ATTACHMENT: PK.Attachment, m.TASK: PK.MeasureGroup}
+_KIND_CLASS = {m.MEASURE: PK.Measure, m.CLAUSE: PK.AssuranceClause, m.PHASE: PK.SchedulePhase}
+_BASIS = {m.STATED: PK.StatedLead, m.INHERITED: PK.InheritedLead, m.RULE: PK.RuleLead, m.LIST_ORDER: PK.ListOrderLead}
+_KIND_SLUG = {m.MEASURE: "measure", m.CLAUSE: "clause", m.PHASE: "phase"}
+
+
+def _h(s: str) -> str:
+    return hashlib.sha1(s.encode("utf-8")).hexdigest()[:16]
+
+
+def document_key(number: str | None, title: str | None, sha256: str = "") -> str:
+    """The key of a document's IRI: its 文号 if it has one, else its title, else its bytes."""
+    if number:
+        return "n" + _h(fold(number).replace(" ", ""))
+    if title:
+        return "t" + _h(fold(title).replace(" ", ""))
+    return "s" + sha256[:16]
+
+
+def document_iri(number: str | None, title: str | None, sha256: str = "") -> URIRef:
+    return URIRef(f"{ID}doc/{document_key(number, title, sha256)}")
+
+
+def bind_prefixes(g: Graph) -> None:
+    for p, ns in (("pk", PK), ("dcterms", DCTERMS), ("time", TIME), ("org", ORG), ("skos", SKOS),
+                  ("prov", PROV), ("oa", OA), ("owl", OWL), ("xsd", XSD)):
+        g.bind(p, ns)
+
+
+class _Emitter:
+    def __init__(self, doc: m.Document):
+        self.doc = doc
+        self.g = Graph()
+        bind_prefixes(self.g)
+        self.iri = document_iri(doc.doc_number, doc.plan_title, doc.sha256)
+        self.source = URIRef(f"{ID}source/{doc.sha256}")
+        self.actors: dict[str, URIRef] = {}
+        self.node_iris: dict[int, URIRef] = {}
+        self.used: set[str] = set()
+
+    def add(self, s, p, o):
+        self.g.add((s, p, o))
+
+    def span(self, sp: Span, exact: str | None = None) -> URIRef:
+        node = URIRef(f"{self.iri}/span/{sp.start}-{sp.end}")
+        self.add(node, RDF.type, PK.TextSpan)
+        self.add(node, OA.start, Literal(sp.start, datatype=XSD.nonNegativeInteger))
+        self.add(node, OA.end, Literal(sp.end, datatype=XSD.nonNegativeInteger))
+        self.add(node, PK.inSource, self.source)
+        if exact is not None:
+            self.add(node, OA.exact, Literal(exact))
+        return node
+
+    def field_span(self, prop: URIRef, sp: Span | None, exact: str | None) -> None:
+        """Where a literal fact about the document was read: doc pk:fieldSpan [pk:forProperty p]."""
+        if sp is None:
+            return
+        node = self.span(sp, exact)
+        self.add(self.iri, PK.fieldSpan, node)
+        self.add(node, PK.forProperty, prop)
+
+    def actor(self, a: m.ActorMention) -> URIRef:
+        node = self.actors.get(a.key)
+        if node is None:
+            # scoped to the document until units are resolved across documents
+            node = self.actors[a.key] = URIRef(f"{ID}actor/{self.iri.rsplit('/', 1)[1]}/{_h(a.key)}")
+            self.add(node, RDF.type, PK.CollectiveActor if a.collective else PK.Actor)
+            self.add(node, SKOS.prefLabel, Literal(a.full))
+        if a.written != a.full:
+            self.add(node, SKOS.altLabel, Literal(a.written))
+        return node
+
+    def year_instant(self, owner: URIRef, which: str, year: int, cls=TIME.Instant) -> URIRef:
+        node = URIRef(f"{owner}/{which}")
+        self.add(node, RDF.type, cls)
+        self.add(node, TIME.inXSDgYear, Literal(str(year), datatype=XSD.gYear))
+        return node
+
+    def time_frame(self, owner: URIRef, tf: m.TimeFrame) -> URIRef:
+        node = URIRef(f"{owner}/timeframe")
+        self.add(node, RDF.type, PK.TimeFrame)
+        self.add(node, TIME.hasBeginning, self.year_instant(node, "begin", tf.start))
+        self.add(node, TIME.hasEnd, self.year_instant(node, "end", tf.end))
+        self.add(owner, PK.timeFrame, node)
+        for e in tf.expressions:
+            self.add(node, PROV.wasDerivedFrom, self.time_expression(e))
+        return node
+
+    def time_expression(self, e: m.TimeExpression) -> URIRef:
+        node = URIRef(f"{self.iri}/time/{e.span.start}-{e.span.end}")
+        self.add(node, RDF.type, PK.TimeExpression)
+        self.add(node, RDFS.label, Literal(e.text))
+        self.add(node, PK.span, self.span(e.span, e.text))
+        if e.recurrence == "year":
+            self.add(node, PK.recurrence, TIME.unitYear)
+        return node
+
+    # ------------------------------------------------------------------ the document
+    def emit(self) -> Graph:
+        d, doc = self.doc, self.iri
+        self.add(doc, RDF.type, PK.PolicyDocument)
+        self.add(doc, PROV.wasDerivedFrom, self.source)
+        self.add(self.source, RDF.type, PK.SourceText)
+        self.add(self.source, PK.sha256, Literal(d.sha256))
+        self.add(self.source, PK.mediaType, Literal(d.media_type))
+        self.add(self.source, PK.charCount, Literal(d.char_count, datatype=XSD.nonNegativeInteger))
+        if d.plan_title:
+            self.add(doc, DCTERMS.title, Literal(d.plan_title))
+            self.field_span(DCTERMS.title, d.plan_title_span, d.plan_title)
+        if d.notice_title:
+            self.add(doc, DCTERMS.title, Literal(d.notice_title))
+            self.add(doc, PK.noticeTitle, Literal(d.notice_title))
+            self.field_span(PK.noticeTitle, d.notice_title_span, d.notice_title)
+        if d.doc_number:
+            self.add(doc, PK.documentNumber, Literal(d.doc_number))
+            self.field_span(PK.documentNumber, d.doc_number_span, d.doc_number)
+        for a in d.issuers:
+            self.add(doc, PK.issuedBy, self.actor(a))
+            self.field_span(PK.issuedBy, a.span, a.written)
+        for prop, value, sp in ((DCTERMS.created, d.created, d.created_span), (DCTERMS.issued, d.issued, d.issued_span)):
+            if value:
+                self.add(doc, prop, Literal(value.isoformat(), datatype=XSD.date))
+                self.field_span(prop, sp, None)
+        for name, prop in (("identifier", DCTERMS.identifier), ("subject", DCTERMS.subject)):
+            if name in d.fields:
+                self.add(doc, prop, Literal(d.fields[name]))
+        if d.lead_rule:
+            self.add(doc, PK.leadRule, Literal(d.lead_rule))
+            self.field_span(PK.leadRule, d.lead_rule_span, d.lead_rule)
+        for c in d.citations:
+            cited = document_iri(c.number, c.title)
+            self.add(doc, PK.basedOn, cited)
+            self.add(cited, RDF.type, PK.PolicyDocument)
+            if c.number:
+                self.add(cited, PK.documentNumber, Literal(c.number))
+            if c.title:
+                self.add(cited, DCTERMS.title, Literal(c.title))
+            self.field_span(PK.basedOn, c.span, self.g_text(c))
+        if d.period:
+            self.time_frame(doc, d.period)
+        for t in d.targets:
+            self.add(doc, PK.hasTarget, self.target(t))
+        for pos, node in enumerate(d.nodes()):
+            self.node_iris[id(node)] = self.node_iri(node)
+        for pos, node in enumerate(d.nodes()):
+            self.node(node, pos)
+        for n in d.outline:
+            if id(n) in self.node_iris:
+                self.add(doc, DCTERMS.hasPart, self.node_iris[id(n)])
+        return self.g
+
+    @staticmethod
+    def g_text(c: m.Citation) -> str:
+        return f"《{c.title}》" + (f"（{c.number}）" if c.number else "")
+
+    def node_iri(self, node: m.Node) -> URIRef:
+        slug = _KIND_SLUG.get(node.kind, "section")
+        base = f"{self.iri}/{slug}/{node.path}"
+        iri, k = base, 2
+        while iri in self.used:
+            iri, k = f"{base}-{k}", k + 1
+        self.used.add(iri)
+        return URIRef(iri)
+
+    def node(self, node: m.Node, pos: int) -> None:
+        if node.kind == m.PART:
+            return
+        s = self.node_iris[id(node)]
+        doc = self.iri
+        cls = _KIND_CLASS.get(node.kind) or _SECTION_CLASS.get(node.section_kind, PK.Section)
+        if node.kind == m.GROUP and node.section_kind not in (m.TASK,):
+            cls = _SECTION_CLASS.get(node.section_kind, PK.Section)
+        self.add(s, RDF.type, cls)
+        if node.number:
+            self.add(s, PK.outlineNumber, Literal(node.number))
+        self.add(s, PK.position, Literal(pos, datatype=XSD.nonNegativeInteger))
+        if node.heading:
+            self.add(s, PK.heading, Literal(node.heading))
+        parent = self.node_iris.get(id(node.parent)) if node.parent is not None else doc
+        self.add(s, DCTERMS.isPartOf, parent)
+        if node.parent is not None:
+            self.add(parent, DCTERMS.hasPart, s)
+        if node.kind == m.MEASURE:
+            self.add(doc, PK.hasMeasure, s)
+        if node.kind in (m.MEASURE, m.CLAUSE, m.PHASE):
+            self.add(s, PK.text, Literal(node.text))
+            self.add(s, PK.span, self.span(node.span))
+        else:
+            self.add(s, PK.span, self.span(node.own_span))
+        for i, note in enumerate(node.notes, 1):
+            self.note(s, i, note)
+        for i, a in enumerate(node.assignments, 1):
+            self.assignment(s, i, a, node)
+        if node.leads and node.kind == m.MEASURE:
+            self.add(s, PK.leadBasis, _BASIS[node.lead_basis])
+        if node.time_frame is not None:
+            self.time_frame(s, node.time_frame)
+            if node.kind == m.MEASURE:
+                self.add(s, PK.timeFrameBasis,
+                         PK.StatedTimeFrame if node.time_frame.basis == m.STATED else PK.DocumentPeriod)
+        for e in node.time_expressions:
+            self.add(s, PK.hasTimeExpression, self.time_expression(e))
+        for t in node.targets:
+            tn = self.target(t)
+            if node.kind == m.MEASURE:
+                self.add(s, PK.hasTarget, tn)
+            else:
+                self.add(doc, PK.hasTarget, tn)
+                self.add(tn, DCTERMS.isPartOf, s)
+
+    def note(self, owner: URIRef, i: int, note: m.ResponsibilityNote) -> URIRef:
+        n = URIRef(f"{owner}/note/{i}")
+        self.add(n, RDF.type, PK.ResponsibilityNote)
+        self.add(n, PK.span, self.span(note.span, note.text))
+        self.add(owner, PK.hasResponsibilityNote, n)
+        return n
+
+    def assignment(self, owner: URIRef, i: int, a: m.Assignment, node: m.Node) -> None:
+        actor = self.actor(a.actor)
+        self.add(owner, PK.leadUnit if a.role == m.LEAD else PK.coUnit, actor)
+        r = URIRef(f"{owner}/responsibility/{i}")
+        self.add(owner, PK.hasResponsibility, r)
+        self.add(r, RDF.type, PK.Responsibility)
+        self.add(r, PK.actor, actor)
+        self.add(r, PK.role, PK.LeadRole if a.role == m.LEAD else PK.CoRole)
+        self.add(r, PK.writtenAs, Literal(a.actor.written))
+        self.add(r, PK.span, self.span(a.actor.span, a.actor.written))
+        if a.basis:
+            self.add(r, PK.leadBasis, _BASIS[a.basis])
+        if a.note is not None:
+            owner_node = a.inherited_from if a.inherited_from is not None else node
+            idx = next((k for k, n in enumerate(owner_node.notes, 1) if n is a.note), None)
+            if idx is not None:
+                self.add(r, PK.statedIn, URIRef(f"{self.node_iris[id(owner_node)]}/note/{idx}"))
+        if a.inherited_from is not None:
+            self.add(r, PK.inheritedFrom, self.node_iris[id(a.inherited_from)])
+
+    def target(self, t: m.Target) -> URIRef:
+        n = URIRef(f"{self.iri}/target/{t.span.start}-{t.span.end}")
+        self.add(n, RDF.type, PK.Target)
+        self.add(n, PK.indicator, Literal(t.indicator))
+        self.add(n, PK.targetValue, Literal(t.value, datatype=XSD.decimal))
+        self.add(n, PK.unit, Literal(t.unit))
+        if t.comparator:
+            self.add(n, PK.comparator, PK[t.comparator])
+        if t.aspirational:
+            self.add(n, PK.aspirational, Literal(True))
+        if t.year is not None:
+            self.add(n, PK.deadline, self.year_instant(n, "deadline", t.year, PK.Deadline))
+        if t.recurrence == "year":
+            self.add(n, PK.recurrence, TIME.unitYear)
+        if t.normalized_value is not None:
+            self.add(n, PK.normalizedValue, Literal(t.normalized_value, datatype=XSD.decimal))
+            self.add(n, PK.normalizedUnit, Literal(t.normalized_unit))
+        if t.time_expression is not None:
+            self.add(n, PK.hasTimeExpression, self.time_expression(t.time_expression))
+        self.add(n, PK.span, self.span(t.span, t.text))
+        return n
+
+
+def to_graph(doc: m.Document) -> Graph:
+    """The RDF graph of one document."""
+    return _Emitter(doc).emit()

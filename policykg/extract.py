@@ -1,0 +1,86 @@
+"""Stage 3: Text -> Document. Segments the outline, reads metadata, resolves who leads what,
+and finds time frames and targets, every item with its span."""
+from __future__ import annotations
+
+from policykg import lexicon, metadata, outline, responsibility, targets, timeexpr
+from policykg import model as m
+from policykg.errors import NoContentError
+from policykg.lexicon import Mappings
+from policykg.responsibility import blocks_in
+from policykg.text import Span, Text
+
+
+def extract(text: Text, lex: Mappings | None = None) -> m.Document:
+    """The document model of one text.
+
+    Raises NoContentError when the text has no outline a plan would have.
+    """
+    lex = lex or lexicon.default()
+    doc = m.Document(name=text.name, sha256=text.sha256, media_type=text.media_type,
+                     encoding=text.encoding, char_count=len(text.string))
+    nodes, first, end = outline.segment(text, lex, doc.findings)
+    if not nodes:
+        raise NoContentError(text.name, "no numbered headings (一、 （一） 1.) found; "
+                                        "this does not look like a policy plan")
+    doc.outline = nodes
+    metadata.extract(text, lex, doc, first, end)
+    rule = responsibility.find_lead_rule(text, Span(0, len(text.string)), lex)
+    if rule:
+        doc.lead_rule, doc.lead_rule_span = rule
+    responsibility.assign(nodes, text, lex, rule is not None)
+    doc_year = (doc.created or doc.issued).year if (doc.created or doc.issued) else None
+    doc.period = _period(text, lex, doc, doc_year)
+    if doc.period is None:
+        doc.findings.append(m.Finding("no-period", "no plan period found (title, 到YYYY年 or date); "
+                                                   "measures without years of their own have no time frame"))
+    for top in nodes:
+        context: list[int | None] = [None]
+        for node in top.walk():
+            _times_and_targets(text, lex, doc, node, doc_year, context)
+    for node in doc.measures:
+        if not node.leads:
+            doc.findings.append(m.Finding("no-lead", f"measure {node.path} {node.heading or ''} names no lead unit",
+                                          node.span))
+    return doc
+
+
+def _period(text: Text, lex: Mappings, doc: m.Document, doc_year: int | None) -> m.TimeFrame | None:
+    for span in (doc.plan_title_span, doc.notice_title_span):
+        if span is None:
+            continue
+        for e in timeexpr.find(text.view(span.start, span.end), lex, doc_year):
+            if e.kind in ("range", "period"):
+                return m.TimeFrame(e.start, e.end, m.STATED, [e])
+    goals = [n for n in doc.nodes() if n.kind == m.GOAL]
+    for scope in (goals, doc.outline):
+        for node in scope:
+            for v in blocks_in(text, node.own_span if scope is goals else node.span):
+                for e in timeexpr.find(v, lex, doc_year):
+                    if e.kind == "by" and e.end is not None:
+                        start = doc_year if doc_year is not None and doc_year <= e.end else e.end
+                        return m.TimeFrame(start, e.end, m.STATED, [e])
+                    if e.kind == "period" and scope is goals:
+                        return m.TimeFrame(e.start, e.end, m.STATED, [e])
+    if doc_year is not None:
+        return m.TimeFrame(doc_year, doc_year, "document", [])
+    return None
+
+
+def _times_and_targets(text: Text, lex: Mappings, doc: m.Document, node: m.Node, doc_year: int | None,
+                       context: list[int | None]) -> None:
+    if node.kind in (m.PART, m.BACKGROUND, m.ATTACHMENT):
+        return
+    whole = node.kind in (m.MEASURE, m.CLAUSE, m.PHASE)
+    span = node.span if whole else node.own_span
+    found: list[m.Target] = []
+    for v in blocks_in(text, span):
+        exprs = timeexpr.find(v, lex, doc_year)
+        node.time_expressions += exprs
+        found += targets.find(v, lex, exprs, inherit=node.kind == m.GOAL, context_year=context[0])
+        if node.kind == m.GOAL:
+            dated = [e for e in exprs if e.kind in ("by", "year", "period") and e.end]
+            if dated:
+                context[0] = dated[-1].end
+    node.targets = targets.dedupe(found)
+    if whole:
+        node.time_frame = timeexpr.frame(node.time_expressions, doc.period)

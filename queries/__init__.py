@@ -1,0 +1,1 @@
+"""Data files of policykg (queries/); read through policykg.resources."""

@@ -1,0 +1,1 @@
+"""Data files of policykg (shapes/); read through policykg.resources."""
