@@ -22,6 +22,7 @@ _BOMS = (
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _LINE = re.compile(r"[^\r\n]+")
+_IMPLAUSIBLE = re.compile(r"[\u3040-\u30ff\ufe10-\ufe4f\u2500-\u257f\ue000-\uf8ff]")
 
 
 def decode(data: bytes, declared: str | None = None, path: str | None = None) -> tuple[str, str]:
@@ -55,11 +56,19 @@ def decode(data: bytes, declared: str | None = None, path: str | None = None) ->
                     pass
         raise SourceError(path, "binary data, not text (it holds NUL bytes)",
                           "give the plan as a text file; Word and PDF readers are separate")
-    for enc in ("utf-8", "gb18030", "big5"):
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    candidates = []
+    for enc in ("gb18030", "big5"):
         try:
-            return data.decode(enc), enc
+            candidates.append((data.decode(enc), enc))
         except UnicodeDecodeError:
             continue
+    if candidates:
+        # Big5 bytes often decode as GB18030 too, into kana and vertical forms no plan holds
+        return min(candidates, key=lambda c: len(_IMPLAUSIBLE.findall(c[0])))
     from charset_normalizer import from_bytes as detect  # slow; only for the rare odd file
 
     best = detect(data).best()

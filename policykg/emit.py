@@ -78,6 +78,8 @@ class _Emitter:
         """Where a literal fact about the document was read: doc pk:fieldSpan [pk:forProperty p]."""
         if sp is None:
             return
+        if exact is not None and len(exact) != sp.end - sp.start:
+            exact = None  # a value joined from several lines (a wrapped title): the span still points at it
         node = self.span(sp, exact)
         self.add(self.iri, PK.fieldSpan, node)
         self.add(node, PK.forProperty, prop)
@@ -158,7 +160,7 @@ class _Emitter:
                 self.add(cited, PK.documentNumber, Literal(c.number))
             if c.title:
                 self.add(cited, DCTERMS.title, Literal(c.title))
-            self.field_span(PK.basedOn, c.span, self.g_text(c))
+            self.field_span(PK.basedOn, c.span, c.written)
         if d.period:
             self.time_frame(doc, d.period)
         for t in d.targets:
@@ -171,10 +173,6 @@ class _Emitter:
             if id(n) in self.node_iris:
                 self.add(doc, DCTERMS.hasPart, self.node_iris[id(n)])
         return self.g
-
-    @staticmethod
-    def g_text(c: m.Citation) -> str:
-        return f"《{c.title}》" + (f"（{c.number}）" if c.number else "")
 
     def node_iri(self, node: m.Node) -> URIRef:
         slug = _KIND_SLUG.get(node.kind, "section")

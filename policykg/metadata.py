@@ -111,15 +111,35 @@ def extract(text: Text, lex: Mappings, doc: m.Document, first: int, end: int) ->
 
 
 def _organ(v: View, lex: Mappings) -> m.ActorMention:
-    written = v.source().strip()
-    return m.ActorMention(written=written, full=written, key=fold(written), span=v.span,
+    a = len(v.s) - len(v.s.lstrip())
+    b = len(v.s.rstrip())
+    written = v.source(a, b)
+    return m.ActorMention(written=written, full=written, key=fold(written), span=v.source_span(a, b),
                           collective=lex.is_collective(fold(written)))
 
 
-def _organ_line(v: View, lex: Mappings) -> bool:
-    s = v.s.strip()
+_GAP = re.compile(r"\s{2,}|\s(?=中共)")
+
+
+def _organ_pieces(v: View) -> list[View]:
+    """The organ names of a line; a signature line may hold several, set apart by wide spaces."""
+    out, a = [], 0
+    for gap in _GAP.finditer(v.s):
+        out.append(v.sub(a, gap.start()))
+        a = gap.end()
+    out.append(v.sub(a, len(v.s)))
+    return [p for p in out if p.s.strip()]
+
+
+def _is_organ(s: str, lex: Mappings) -> bool:
+    s = s.strip()
     return 2 < len(s) <= 30 and not _SENTENCE.search(s) and ":" not in s and "、" not in s \
         and lex.has_organ_suffix(s) and looks_like_unit(s, lex) and not s.endswith("通知")
+
+
+def _organ_line(v: View, lex: Mappings) -> bool:
+    pieces = _organ_pieces(v)
+    return bool(pieces) and all(_is_organ(p.s, lex) for p in pieces)
 
 
 def _signatures(views: list[View], lex: Mappings):
@@ -130,7 +150,7 @@ def _signatures(views: list[View], lex: Mappings):
         organs = []
         j = i - 1
         while j >= 0 and _organ_line(views[j], lex):
-            organs.insert(0, views[j])
+            organs[:0] = _organ_pieces(views[j])
             j -= 1
         if organs:
             got = parse_date(v.s.replace(" ", ""))
@@ -145,7 +165,7 @@ def _header_organs(front: list[View], lex: Mappings, doc: m.Document) -> list[Vi
         return []
     for i, v in enumerate(front):
         if v.span.start <= doc.notice_title_span.start < v.span.end + 1:
-            return [front[i - 1]] if i > 0 and _organ_line(front[i - 1], lex) else []
+            return _organ_pieces(front[i - 1]) if i > 0 and _organ_line(front[i - 1], lex) else []
     return []
 
 
@@ -155,6 +175,11 @@ def _genre(s: str, lex: Mappings) -> str | None:
         if s.endswith(ending):
             return kind
     return None
+
+
+def _adjacent(a: View, b: View) -> bool:
+    """True when no blank line stands between two blocks."""
+    return a.text.string.count("\n", a.span.end, b.span.start) <= 1
 
 
 def _titles(front: list[View], lex: Mappings, doc: m.Document) -> None:
@@ -167,8 +192,15 @@ def _titles(front: list[View], lex: Mappings, doc: m.Document) -> None:
             if mt:
                 a = mt.start(1)
             b = len(v.s.rstrip().rstrip(".。 "))
-            doc.notice_title = v.source(a, b)
-            doc.notice_title_span = v.source_span(a, b)
+            sp = v.source_span(a, b)
+            title = v.source(a, b)
+            if s.startswith("关于") and i > 0 and _organ_line(front[i - 1], lex) \
+                    and _adjacent(front[i - 1], v):
+                # a title wrapped after its organs (GB/T 9704: 发文机关 + 关于… on the next line)
+                prev = front[i - 1]
+                title = "".join(p.source().strip() for p in _organ_pieces(prev)) + title
+                sp = Span(prev.span.start, sp.end)
+            doc.notice_title, doc.notice_title_span = title, sp
             notice_i = i
             break
     plan = None  # (first, end) block indexes of the last title-like run of lines
@@ -226,4 +258,5 @@ def _citations(text: Text, front: list[View], lex: Mappings, doc: m.Document) ->
             if key in seen:
                 continue
             seen.add(key)
-            doc.citations.append(m.Citation(v.source_span(mt.start(), mt.end()), title, number))
+            doc.citations.append(m.Citation(v.source_span(mt.start(), mt.end()), title, number,
+                                            v.source(mt.start(), mt.end())))

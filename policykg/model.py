@@ -131,6 +131,7 @@ class Citation:
     span: Span
     title: str | None
     number: str | None
+    written: str = ""       # the citation as the text writes it
 
 
 @dataclass

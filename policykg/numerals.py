@@ -33,7 +33,9 @@ def cn_to_int(s: str) -> int | None:
 
 def heading_number(s: str) -> int | None:
     """The value of a heading's numeral: 十二 -> 12, 3 -> 3, ③ -> 3."""
-    if s.isdigit():
+    if len(s) == 1 and s in CIRCLED:  # before isdigit(): '①'.isdigit() is True
+        return CIRCLED.index(s) + 1
+    if s.isascii() and s.isdigit():
         return int(s)
     if len(s) == 1 and s in CIRCLED:
         return CIRCLED.index(s) + 1

@@ -29,7 +29,8 @@ class _Units:
     def __init__(self, lex: Mappings):
         units = "|".join(re.escape(u) for u in lex.target_units)
         mags = "|".join(re.escape(x) for x in sorted(lex.magnitudes, key=len, reverse=True))
-        self.pattern = re.compile(_NUM + rf"\s*(?P<mag>{mags})?(?P<unit>{units})?")
+        per = "|".join(re.escape(u) for u, k in lex.target_units.items() if k == "per")
+        self.pattern = re.compile(_NUM + rf"\s*(?P<mag>{mags})?(?P<unit>(?:{units})(?:{per})?)?")
 
 
 _CACHE: dict[int, _Units] = {}
@@ -79,6 +80,8 @@ def find(v: View, lex: Mappings, time_expressions: list[m.TimeExpression] = (), 
                for mt in _units(lex).pattern.finditer(s)]
     matches += [(mt.start(), mt.end(), mt.group("num"), "", "%", mt.end()) for mt in _PCT_CN.finditer(s)]
     for a, b, num, mag, unit, unit_at in sorted(matches):
+        if not num[0].isdigit() and len(num) > 1 and num[-1] in "万亿" and num[:-1] not in ("十", "百"):
+            mag, num, unit_at = num[-1] + mag, num[:-1], unit_at - 1 if mag else a + len(num) - 1
         if not unit and not mag:
             continue
         if a > 0 and (s[a - 1].isdigit() or s[a - 1] in ".-"):
@@ -99,7 +102,7 @@ def find(v: View, lex: Mappings, time_expressions: list[m.TimeExpression] = (), 
         post = next((c for c in lex.comparators if c.position == "after" and s.startswith(c.word, after)), None)
         if post:
             after += len(post.word)
-        if s[after:after + 1] == "的":  # a qualifier (常住人口超100万的区), not a commitment
+        if s[after:after + 1] == "的" and not unit:  # a qualifier (常住人口超100万的区), not a commitment
             continue
         ca, cb = _bounds(s, a, _CLAUSE_END)
         sa, sb = _bounds(s, a, _SENTENCE_END)

@@ -14,6 +14,8 @@ from importlib.resources.abc import Traversable
 
 import owlready2
 import pytest
+
+from conftest import reasoned_world
 from rdflib import Graph, Literal, Namespace
 from rdflib.namespace import DCTERMS, ORG, OWL, RDF, RDFS, SKOS
 
@@ -164,26 +166,6 @@ def query_name(query: Traversable) -> str:
 
 def run(query: Traversable, graph: Graph) -> list[tuple]:
     return [tuple(row) for row in graph.query(query.read_text(encoding="utf-8"))]
-
-
-def reasoned_world(ntriples: bytes) -> owlready2.World:
-    """Load N-Triples into a fresh owlready2 world and run HermiT over it.
-
-    HermiT knows only the OWL 2 datatype map, which lacks xsd:date and xsd:gYear, the
-    contract's dates and years; ignore_unsupported_datatypes lets it reason about the rest.
-
-    Raises:
-        owlready2.OwlReadyInconsistentOntologyError: the graph is inconsistent.
-    """
-    if shutil.which(owlready2.JAVA_EXE) is None:
-        pytest.fail(f"HermiT needs Java, and {owlready2.JAVA_EXE!r} is not on PATH: install a "
-                    "Java runtime (e.g. apt-get install openjdk-17-jre-headless) or set "
-                    "owlready2.JAVA_EXE to its path")
-    world = owlready2.World()
-    world.get_ontology(ONTOLOGY_IRI).load(fileobj=io.BytesIO(ntriples), format="ntriples")
-    owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0,
-                                   ignore_unsupported_datatypes=True)
-    return world
 
 
 def abox_ntriples(turtle: str) -> bytes:

@@ -1,0 +1,82 @@
+"""Fixtures shared by the tests: where the seeds, gold and scorer are, and extraction helpers.
+
+The five real plans are not ours to ship: they are read from ../shared (CI checks it out
+beside this repository). A missing ../shared fails the tests that need it, loudly.
+"""
+from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+
+import io
+import shutil
+
+import owlready2
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SEEDS = SHARED / "seeds"
+GOLD = SHARED / "gold"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the tests read the seed plans from ../shared beside the checkout")
+    return path
+
+
+@lru_cache(maxsize=1)
+def scorer():
+    """../shared/eval/score.py as a module (the project's official figure)."""
+    path = _need(SHARED / "eval" / "score.py")
+    spec = importlib.util.spec_from_file_location("policykg_score", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@lru_cache(maxsize=None)
+def extracted(path: str):
+    """(document model, graph) of one file, built once per test run."""
+    from policykg.emit import to_graph
+    from policykg.pipeline import document_from_path
+
+    doc = document_from_path(path)
+    return doc, to_graph(doc)
+
+
+@pytest.fixture(scope="session")
+def seed_paths() -> list[Path]:
+    paths = sorted(_need(SEEDS).glob("*.txt"))
+    assert len(paths) == 5, f"expected the five seed plans in {SEEDS}"
+    return paths
+
+
+def golden_cases() -> list[Path]:
+    return sorted(p for p in GOLDEN.iterdir() if (p / "expected.json").exists())
+
+
+ONTOLOGY_IRI = "https://w3id.org/policykg/ontology"
+
+
+def reasoned_world(ntriples: bytes) -> owlready2.World:
+    """Load N-Triples into a fresh owlready2 world and run HermiT over it.
+
+    HermiT knows only the OWL 2 datatype map, which lacks xsd:date and xsd:gYear, the
+    contract's dates and years; ignore_unsupported_datatypes lets it reason about the rest.
+
+    Raises:
+        owlready2.OwlReadyInconsistentOntologyError: the graph is inconsistent.
+    """
+    if shutil.which(owlready2.JAVA_EXE) is None:
+        pytest.fail(f"HermiT needs Java, and {owlready2.JAVA_EXE!r} is not on PATH: install a "
+                    "Java runtime (e.g. apt-get install openjdk-17-jre-headless) or set "
+                    "owlready2.JAVA_EXE to its path")
+    world = owlready2.World()
+    world.get_ontology(ONTOLOGY_IRI).load(fileobj=io.BytesIO(ntriples), format="ntriples")
+    owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0,
+                                   ignore_unsupported_datatypes=True)
+    return world
