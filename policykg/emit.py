@@ -44,6 +44,12 @@ def document_iri(number: str | None, title: str | None, sha256: str = "") -> URI
     return URIRef(f"{ID}doc/{document_key(number, title, sha256)}")
 
 
+def decimal(d) -> Literal:
+    """xsd:decimal in its canonical lexical form (20 -> "20.0"), the same in every syntax."""
+    text = format(d.normalize(), "f")
+    return Literal(text if "." in text else text + ".0", datatype=XSD.decimal)
+
+
 def bind_prefixes(g: Graph) -> None:
     for p, ns in (("pk", PK), ("dcterms", DCTERMS), ("time", TIME), ("org", ORG), ("skos", SKOS),
                   ("prov", PROV), ("oa", OA), ("owl", OWL), ("xsd", XSD)):
@@ -260,7 +266,7 @@ class _Emitter:
         n = URIRef(f"{self.iri}/target/{t.span.start}-{t.span.end}")
         self.add(n, RDF.type, PK.Target)
         self.add(n, PK.indicator, Literal(t.indicator))
-        self.add(n, PK.targetValue, Literal(t.value, datatype=XSD.decimal))
+        self.add(n, PK.targetValue, decimal(t.value))
         self.add(n, PK.unit, Literal(t.unit))
         if t.comparator:
             self.add(n, PK.comparator, PK[t.comparator])
@@ -271,7 +277,7 @@ class _Emitter:
         if t.recurrence == "year":
             self.add(n, PK.recurrence, TIME.unitYear)
         if t.normalized_value is not None:
-            self.add(n, PK.normalizedValue, Literal(t.normalized_value, datatype=XSD.decimal))
+            self.add(n, PK.normalizedValue, decimal(t.normalized_value))
             self.add(n, PK.normalizedUnit, Literal(t.normalized_unit))
         if t.time_expression is not None:
             self.add(n, PK.hasTimeExpression, self.time_expression(t.time_expression))
