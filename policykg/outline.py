@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from policykg import model as m
 from policykg.lexicon import Mappings
 from policykg.numerals import heading_number
+from policykg.responsibility import has_note
 from policykg.text import Span, Text, View, fold
 
 _HEADING_MAX = 40          # a heading sentence longer than this is body text
@@ -66,7 +67,11 @@ def classify_lines(text: Text, lex: Mappings) -> list[Line]:
 def body_bounds(lines: list[Line]) -> tuple[int, int, int | None]:
     """(first, end, attachment) block indexes: where the outline starts, where the body ends,
     and where an attachment begins (None if there is none)."""
-    first = next((ln.index for ln in lines if ln.style and ln.value == 1), None)
+    ones = [ln for ln in lines if ln.style and ln.value == 1]
+    top = min((ln.rank for ln in ones), default=None)
+    # the outline opens at the first "1" of its highest style (一、 before 1.), so numbered
+    # points in a transmitting notice do not pull the start forward
+    first = next((ln.index for ln in ones if ln.rank == top), None)
     if first is None:
         first = next((ln.index for ln in lines if ln.style), len(lines))
     attachment = next((ln.index for ln in lines[first:] if _ATTACHMENT.match(ln.view.s)
@@ -238,6 +243,14 @@ def _kind_of(b: _Builder, node: m.Node, ln: Line, body: list[Line]) -> str:
         parts = [c for c in node.children if _fold_heading(c) in b.lex.measure_parts]
         if len(parts) == len(node.children):
             return _item_kind(b, node)
+        run_in = ln is not None and node.heading is not None and (
+            node.span.start + len(node.heading) + 2 < ln.view.span.end)
+        noted = [c for c in node.children if has_note(b.text, c.span, b.lex)]
+        trailing = len(noted) == 1 and noted[0] is node.children[-1] and not has_note(
+            b.text, _first_line(b.text, noted[0].span), b.lex)
+        if run_in and (not noted or trailing):
+            # 1.推进… 具体包括：（1）…（2）…（责任单位：…）: one measure with its points
+            return _item_kind(b, node)
         return m.GROUP
     alone = ln is not None and node.heading is not None and (
         node.span.start + len(node.heading) + 2 >= ln.view.span.end)
@@ -248,12 +261,16 @@ def _kind_of(b: _Builder, node: m.Node, ln: Line, body: list[Line]) -> str:
     return _item_kind(b, node)
 
 
+def _first_line(text: Text, span: Span) -> Span:
+    end = text.string.find("\n", span.start, span.end)
+    return Span(span.start, span.end if end < 0 else end)
+
+
 def _item_kind(b: _Builder, node: m.Node) -> str:
     """A leaf of a task section is a measure; of an assurance section, a clause unless it
     carries a responsibility note of its own (then the document treats it as a measure)."""
     if node.section_kind != m.ASSURANCE:
         return m.MEASURE
-    from policykg.responsibility import has_note
     return m.MEASURE if has_note(b.text, node.span, b.lex) else m.CLAUSE
 
 

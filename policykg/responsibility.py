@@ -19,6 +19,7 @@ _SEPARATORS = "、,;"
 _MAX_NAME = 30
 _TRAILING_ETC = re.compile(r"等(有关|相关)?(部门|单位)?$")
 _CLAUSE_VERBISH = re.compile(r"[。“”《》]")
+_OTHER_LABEL = re.compile(r"(?<=[,;\s(])[\u4e00-\u9fff]{2,6}\s*:")
 
 
 def _keyword_re(lex: Mappings) -> re.Pattern:
@@ -104,9 +105,13 @@ def parse_labelled(v: View, i: int, j: int, lex: Mappings) -> list[m.NoteEntry] 
     hits = list(_keyword_re(lex).finditer(v.s, i, j))
     if not hits:
         return None
+    # other labels in the same note (完成时限：2024年底前) end a list too
+    others = [mt.start() for mt in _OTHER_LABEL.finditer(v.s, i, j)
+              if not any(h.start() <= mt.start() < h.end() for h in hits)]
     entries, state = [], {}
     for k, h in enumerate(hits):
         end = hits[k + 1].start() if k + 1 < len(hits) else j
+        end = min([o for o in others if h.end() <= o < end], default=end)
         names = split_names(v, h.end(), end, lex, state)
         if names is None:
             return None
