@@ -1,7 +1,7 @@
 """One registry from media type to reader. A reader is a function SourceDocument -> Text."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from policykg.errors import UnsupportedFormatError
 from policykg.source import SourceDocument

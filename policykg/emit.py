@@ -171,7 +171,7 @@ class _Emitter:
             self.time_frame(doc, d.period)
         for t in d.targets:
             self.add(doc, PK.hasTarget, self.target(t))
-        for pos, node in enumerate(d.nodes()):
+        for node in d.nodes():
             self.node_iris[id(node)] = self.node_iri(node)
         for pos, node in enumerate(d.nodes()):
             self.node(node, pos)

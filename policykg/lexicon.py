@@ -36,7 +36,7 @@ def read_table(folder: Traversable | Path, name: str, columns: list[str]) -> lis
         if len(cells) < len(header):
             raise MappingError(name, lineno, f"{len(cells)} cells, the header names {len(header)} "
                                "(cells are separated by tabs)")
-        rows.append(dict(zip(header, cells)))
+        rows.append(dict(zip(header, cells[:len(header)], strict=True)))
     if header is None:
         raise MappingError(name, 1, "the table is empty")
     return rows

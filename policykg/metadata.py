@@ -247,7 +247,7 @@ def _citations(text: Text, front: list[View], lex: Mappings, doc: m.Document) ->
             title_f = mt.group(1)
             if title_f in own or re.sub(r"\([^)]*\)$", "", title_f) in own:
                 continue
-            number, num_span = None, None
+            number = None
             if mt.group(2):
                 nm = DOC_NUMBER.search(mt.group(2))
                 if nm:

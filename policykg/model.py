@@ -50,7 +50,7 @@ class Assignment:
     role: str                       # lead | co
     basis: str | None               # for leads: stated | inherited | rule | list_order
     note: ResponsibilityNote | None
-    inherited_from: "Node | None" = None
+    inherited_from: Node | None = None
 
 
 @dataclass(frozen=True)
@@ -101,13 +101,13 @@ class Node:
     heading: str | None = None     # as written
     text: str = ""                 # full text as written, number excluded
     section_kind: str = TASK       # the kind of section it stands in
-    children: list["Node"] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
     notes: list[ResponsibilityNote] = field(default_factory=list)
     assignments: list[Assignment] = field(default_factory=list)
     time_frame: TimeFrame | None = None
     targets: list[Target] = field(default_factory=list)
     time_expressions: list[TimeExpression] = field(default_factory=list)
-    parent: "Node | None" = field(default=None, repr=False, compare=False)
+    parent: Node | None = field(default=None, repr=False, compare=False)
 
     def walk(self):
         yield self

@@ -142,7 +142,7 @@ class _Builder:
         return inherited
 
     def make(self, ln: Line | None, body: list[Line], parent_path: str, idx: int, depth: int,
-             inherited: str, *, start_at: int = 0) -> m.Node:
+             inherited: str) -> m.Node:
         if ln is not None:
             v = ln.view
             head_fold = v.s[ln.body_at:]

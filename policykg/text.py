@@ -108,13 +108,13 @@ class Text:
     def folded(self) -> str:
         return self._folding[0]
 
-    def view(self, start: int, end: int) -> "View":
+    def view(self, start: int, end: int) -> View:
         """The folded view of source range [start, end)."""
         folded, src_of, fold_of = self._folding
         a, b = fold_of[start], fold_of[end]
         return View(folded[a:b], a, self)
 
-    def block_views(self) -> list["View"]:
+    def block_views(self) -> list[View]:
         return [self.view(b.start, b.end) for b in self.blocks]
 
 
@@ -143,5 +143,5 @@ class View:
         sp = self.source_span(i, len(self.s) if j is None else j)
         return self.text.string[sp.start:sp.end]
 
-    def sub(self, i: int, j: int) -> "View":
+    def sub(self, i: int, j: int) -> View:
         return View(self.s[i:j], self.base + i, self.text)

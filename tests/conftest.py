@@ -6,7 +6,7 @@ beside this repository). A missing ../shared fails the tests that need it, loudl
 from __future__ import annotations
 
 import importlib.util
-from functools import lru_cache
+from functools import lru_cache, cache
 from pathlib import Path
 
 import io
@@ -38,7 +38,7 @@ def scorer():
     return mod
 
 
-@lru_cache(maxsize=None)
+@cache
 def extracted(path: str):
     """(document model, graph) of one file, built once per test run."""
     from policykg.emit import to_graph

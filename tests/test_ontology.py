@@ -7,8 +7,6 @@ HermiT needs Java; without it the reasoner tests fail and say so.
 """
 from __future__ import annotations
 
-import io
-import shutil
 from collections.abc import Callable
 from importlib.resources.abc import Traversable
 
