@@ -22,6 +22,8 @@ _BOMS = (
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _LINE = re.compile(r"[^\r\n]+")
+_PARAGRAPH_END = "。！？；：」”）)!?;:"
+_NUMBERED = re.compile(r"[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十0-9]+[）)]|[0-9]{1,2}[.．、](?![0-9])|[①-⑳]|第[一二三四五六七八九十]+[章条部]")
 _IMPLAUSIBLE = re.compile(r"[\u3040-\u30ff\ufe10-\ufe4f\u2500-\u257f\ue000-\uf8ff]")
 
 
@@ -83,8 +85,9 @@ def decode(data: bytes, declared: str | None = None, path: str | None = None) ->
 
 
 def lines_to_blocks(s: str) -> tuple[Block, ...]:
-    """One block per non-blank line, trimmed of surrounding white space."""
-    blocks = []
+    """One block per paragraph: a non-blank line, trimmed of surrounding white space; in a text
+    hard-wrapped at a fixed width (copied from a PDF), the lines of one paragraph are one block."""
+    lines = []
     for m in _LINE.finditer(s):
         a, b = m.start(), m.end()
         while a < b and s[a].isspace():
@@ -92,8 +95,32 @@ def lines_to_blocks(s: str) -> tuple[Block, ...]:
         while b > a and s[b - 1].isspace():
             b -= 1
         if b > a:
-            blocks.append(Block(a, b))
-    return tuple(blocks)
+            lines.append((a, b))
+    width = wrap_width([b - a for a, b in lines])
+    if width is None:
+        return tuple(Block(a, b) for a, b in lines)
+    blocks: list[list[int]] = []
+    joinable = False
+    for a, b in lines:
+        if joinable and not _NUMBERED.match(s, a):
+            blocks[-1][1] = b
+        else:
+            blocks.append([a, b])
+        joinable = b - a >= width - 2 and s[b - 1] not in _PARAGRAPH_END
+    return tuple(Block(a, b) for a, b in blocks)
+
+
+def wrap_width(lengths: list[int]) -> int | None:
+    """The width a text is hard-wrapped at, or None when its lines are whole paragraphs:
+    wrapped text has many lines of one same (maximal) length."""
+    long = [n for n in lengths if n >= 20]
+    if len(long) < 10:
+        return None
+    width = max(set(long), key=lambda n: (sum(1 for x in long if abs(x - n) <= 1), n))
+    at_width = sum(1 for x in long if abs(x - width) <= 1)
+    if at_width < 0.4 * len(long) or any(x > width + 2 for x in long):
+        return None
+    return width
 
 
 @register("text/plain")

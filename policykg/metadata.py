@@ -121,14 +121,23 @@ def _organ(v: View, lex: Mappings) -> m.ActorMention:
 _GAP = re.compile(r"\s{2,}|\s(?=中共)")
 
 
-def _organ_pieces(v: View) -> list[View]:
-    """The organ names of a line; a signature line may hold several, set apart by wide spaces."""
+def _split(v: View, gap: re.Pattern) -> list[View]:
     out, a = [], 0
-    for gap in _GAP.finditer(v.s):
-        out.append(v.sub(a, gap.start()))
-        a = gap.end()
+    for mt in gap.finditer(v.s):
+        out.append(v.sub(a, mt.start()))
+        a = mt.end()
     out.append(v.sub(a, len(v.s)))
     return [p for p in out if p.s.strip()]
+
+
+def _organ_pieces(v: View, lex: Mappings | None = None) -> list[View]:
+    """The organ names of a line; a signature line may hold several, set apart by spaces
+    (中共XX县委 XX县人民政府) or wide gaps."""
+    if lex is not None:
+        single = _split(v.sub(0, len(v.s.rstrip())), re.compile(r"\s+"))
+        if len(single) > 1 and all(_is_organ(p.s, lex) for p in single):
+            return single
+    return _split(v, _GAP)
 
 
 def _is_organ(s: str, lex: Mappings) -> bool:
@@ -138,7 +147,7 @@ def _is_organ(s: str, lex: Mappings) -> bool:
 
 
 def _organ_line(v: View, lex: Mappings) -> bool:
-    pieces = _organ_pieces(v)
+    pieces = _organ_pieces(v, lex)
     return bool(pieces) and all(_is_organ(p.s, lex) for p in pieces)
 
 
@@ -150,7 +159,7 @@ def _signatures(views: list[View], lex: Mappings):
         organs = []
         j = i - 1
         while j >= 0 and _organ_line(views[j], lex):
-            organs[:0] = _organ_pieces(views[j])
+            organs[:0] = _organ_pieces(views[j], lex)
             j -= 1
         if organs:
             got = parse_date(v.s.replace(" ", ""))
@@ -165,7 +174,7 @@ def _header_organs(front: list[View], lex: Mappings, doc: m.Document) -> list[Vi
         return []
     for i, v in enumerate(front):
         if v.span.start <= doc.notice_title_span.start < v.span.end + 1:
-            return _organ_pieces(front[i - 1]) if i > 0 and _organ_line(front[i - 1], lex) else []
+            return _organ_pieces(front[i - 1], lex) if i > 0 and _organ_line(front[i - 1], lex) else []
     return []
 
 
@@ -198,7 +207,7 @@ def _titles(front: list[View], lex: Mappings, doc: m.Document) -> None:
                     and _adjacent(front[i - 1], v):
                 # a title wrapped after its organs (GB/T 9704: 发文机关 + 关于… on the next line)
                 prev = front[i - 1]
-                title = "".join(p.source().strip() for p in _organ_pieces(prev)) + title
+                title = "".join(p.source().strip() for p in _organ_pieces(prev, lex)) + title
                 sp = Span(prev.span.start, sp.end)
             doc.notice_title, doc.notice_title_span = title, sp
             notice_i = i
