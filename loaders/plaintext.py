@@ -97,17 +97,22 @@ def lines_to_blocks(s: str) -> tuple[Block, ...]:
         if b > a:
             lines.append((a, b))
     width = wrap_width([b - a for a, b in lines])
-    if width is None:
-        return tuple(Block(a, b) for a, b in lines)
     blocks: list[list[int]] = []
-    joinable = False
+    joinable, depth, held = False, 0, 0
     for a, b in lines:
-        if joinable and not _NUMBERED.match(s, a):
+        if (joinable or (depth > 0 and held < 3)) and not _NUMBERED.match(s, a):
             blocks[-1][1] = b
+            held += 1
         else:
             blocks.append([a, b])
-        joinable = b - a >= width - 2 and s[b - 1] not in _PARAGRAPH_END
+            depth, held = 0, 0
+        depth += _depth(s[a:b])  # a paragraph does not end inside an open bracket （责任单位：…
+        joinable = width is not None and b - a >= width - 2 and s[b - 1] not in _PARAGRAPH_END
     return tuple(Block(a, b) for a, b in blocks)
+
+
+def _depth(line: str) -> int:
+    return line.count("（") + line.count("(") - line.count("）") - line.count(")")
 
 
 def wrap_width(lengths: list[int]) -> int | None:

@@ -28,11 +28,13 @@ def extract(text: Text, lex: Mappings | None = None) -> m.Document:
     if rule:
         doc.lead_rule, doc.lead_rule_span = rule
     responsibility.assign(nodes, text, lex, rule is not None)
+    responsibility.assign_from_attachments(nodes, text, lex, rule is not None)
     doc_year = (doc.created or doc.issued).year if (doc.created or doc.issued) else None
     doc.period = _period(text, lex, doc, doc_year)
     if doc.period is None:
         doc.findings.append(m.Finding("no-period", "no plan period found (title, 到YYYY年 or date); "
                                                    "measures without years of their own have no time frame"))
+    doc.targets = _preamble_targets(text, lex, doc, first, doc_year)
     for top in nodes:
         context: list[int | None] = [None]
         for node in top.walk():
@@ -51,6 +53,11 @@ def _period(text: Text, lex: Mappings, doc: m.Document, doc_year: int | None) ->
         for e in timeexpr.find(text.view(span.start, span.end), lex, doc_year):
             if e.kind in ("range", "period"):
                 return m.TimeFrame(e.start, e.end, m.STATED, [e])
+    for node in doc.nodes():  # 本措施有效期至2026年12月31日: the term of a 若干措施 document
+        for v in blocks_in(text, node.span if node.kind != m.GROUP else node.own_span):
+            for e in timeexpr.find(v, lex, doc_year):
+                if e.kind == "valid_until" and doc_year is not None and doc_year <= e.end:
+                    return m.TimeFrame(doc_year, e.end, m.STATED, [e])
     goals = [n for n in doc.nodes() if n.kind == m.GOAL]
     for scope in (goals, doc.outline):
         for node in scope:
@@ -64,6 +71,17 @@ def _period(text: Text, lex: Mappings, doc: m.Document, doc_year: int | None) ->
     if doc_year is not None:
         return m.TimeFrame(doc_year, doc_year, "document", [])
     return None
+
+
+def _preamble_targets(text: Text, lex: Mappings, doc: m.Document, first: int, doc_year: int | None):
+    """Goals a plan states in its opening paragraph, before its first heading."""
+    if doc.plan_title_span is None or first >= len(text.blocks):
+        return []
+    span = Span(doc.plan_title_span.end, text.blocks[first].start)
+    found: list[m.Target] = []
+    for v in blocks_in(text, span):
+        found += targets.find(v, lex, timeexpr.find(v, lex, doc_year), inherit=True)
+    return targets.dedupe(found)
 
 
 def _times_and_targets(text: Text, lex: Mappings, doc: m.Document, node: m.Node, doc_year: int | None,
@@ -84,3 +102,7 @@ def _times_and_targets(text: Text, lex: Mappings, doc: m.Document, node: m.Node,
     node.targets = targets.dedupe(found)
     if whole:
         node.time_frame = timeexpr.frame(node.time_expressions, doc.period)
+        deadlines = [e.end for e in node.time_expressions if e.kind in ("before", "by") and e.end]
+        for t in node.targets:  # a target with no year of its own is due by its measure's deadline
+            if t.year is None and t.recurrence is None and deadlines:
+                t.year = max(deadlines)

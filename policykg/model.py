@@ -26,6 +26,7 @@ class ActorMention:
     key: str                # folded full name: one actor per key within a document
     span: Span
     collective: bool = False
+    marked_lead: bool = False   # written with a lead mark: 省能源局（牵头）
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ jurisdiction prefix takes the last one written before it in the same note (市�
 """
 from __future__ import annotations
 
+import difflib
 import re
 
 from policykg import model as m
@@ -19,6 +20,7 @@ _SEPARATORS = "、,;"
 _MAX_NAME = 30
 _TRAILING_ETC = re.compile(r"等(有关|相关)?(部门|单位)?$")
 _CLAUSE_VERBISH = re.compile(r"[。“”《》]")
+_LEAD_MARK = re.compile(r"\((牵头|牵头单位|牵头部门|主责|主责单位)\)$")
 _OTHER_LABEL = re.compile(r"(?<=[,;\s(])[\u4e00-\u9fff]{2,6}\s*:")
 
 
@@ -86,6 +88,10 @@ def split_names(v: View, i: int, j: int, lex: Mappings, state: dict) -> list[m.A
         if mt and mt.start() > 0:
             b = a + mt.start()
         f = v.s[a:b]
+        marked = _LEAD_MARK.search(f)
+        if marked:  # 省能源局（牵头）: the unit is named as lead inside the list
+            b = a + marked.start()
+            f = v.s[a:b]
         if not looks_like_unit(f, lex):
             return None
         written = v.source(a, b)
@@ -96,7 +102,7 @@ def split_names(v: View, i: int, j: int, lex: Mappings, state: dict) -> list[m.A
         if not _qualified(f, lex) and state.get("prefix"):
             full = state["prefix"][1] + written
         out.append(m.ActorMention(written=written, full=full, key=fold(full), span=v.source_span(a, b),
-                                  collective=lex.is_collective(f)))
+                                  collective=lex.is_collective(f), marked_lead=bool(marked)))
     return out or None
 
 
@@ -116,7 +122,7 @@ def parse_labelled(v: View, i: int, j: int, lex: Mappings) -> list[m.NoteEntry] 
         if names is None:
             return None
         role = lex.responsibility_keywords[h.group(1)]
-        entries += [m.NoteEntry(role, a) for a in names]
+        entries += [m.NoteEntry(m.LEAD if a.marked_lead else role, a) for a in names]
     return entries or None
 
 
@@ -134,7 +140,8 @@ def parse_verbal(v: View, i: int, j: int, lex: Mappings) -> list[m.NoteEntry] | 
         names = split_names(v, a, b - len(verb), lex, state)
         if names is None:
             return None
-        entries += [m.NoteEntry(lex.responsibility_verbs[verb], x) for x in pending + names]
+        role = lex.responsibility_verbs[verb]
+        entries += [m.NoteEntry(m.LEAD if x.marked_lead else role, x) for x in pending + names]
         pending = []
     return entries or None
 
@@ -212,24 +219,65 @@ def assign(nodes: list[m.Node], text: Text, lex: Mappings, rule: bool) -> None:
         _assign(n, text, lex, rule, None)
 
 
-def _assign(node: m.Node, text: Text, lex: Mappings, rule: bool, inherited: m.Node | None) -> None:
-    if node.kind in (m.MEASURE, m.CLAUSE, m.PHASE):
-        node.notes = find_notes(text, node.span, lex)
-    elif node.kind == m.GROUP:
-        node.notes = find_notes(text, node.own_span, lex)
-    entries = [(e, n) for n in node.notes for e in n.entries]
+def resolve(notes: list[m.ResponsibilityNote], inherited: m.Node | None, rule: bool) -> list[m.Assignment]:
+    """Leads and co units from a node's notes: a lead named in a note; else the group's lead;
+    else the first of a 责任单位 list (by the document's rule, or by list order alone)."""
+    entries = [(e, n) for n in notes for e in n.entries]
     leads = [(e, n) for e, n in entries if e.role == m.LEAD]
     cos = [(e, n) for e, n in entries if e.role != m.LEAD]
     out: list[m.Assignment] = []
     if leads:
         out += [m.Assignment(e.actor, m.LEAD, m.STATED, n) for e, n in leads]
-    elif inherited is not None and node.kind in (m.MEASURE, m.CLAUSE, m.GROUP):
+    elif inherited is not None:
         out += [m.Assignment(a.actor, m.LEAD, m.INHERITED, a.note, inherited) for a in inherited.leads]
     elif cos and cos[0][0].role == m.RESPONSIBLE:
         e, n = cos.pop(0)
         out.append(m.Assignment(e.actor, m.LEAD, m.RULE if rule else m.LIST_ORDER, n))
     out += [m.Assignment(e.actor, m.CO, None, n) for e, n in cos]
-    node.assignments = out
+    return out
+
+
+def assign_from_attachments(nodes: list[m.Node], text: Text, lex: Mappings, rule: bool) -> None:
+    """A task-division attachment (附件：重点任务分工) written as lines: 1．task / 牵头单位：… /
+    配合单位：…. A measure that names no units takes them from the item whose task matches it."""
+    measures = [n for top in nodes for n in top.walk() if n.kind == m.MEASURE and n.heading]
+    for att in (n for n in nodes if n.kind == m.ATTACHMENT):
+        for heading, notes in _attachment_items(text, att.span, lex):
+            best = max(measures, key=lambda x: _likeness(fold(x.heading), heading), default=None)
+            if best is not None and not best.assignments and _likeness(fold(best.heading), heading) >= 0.6:
+                best.notes = notes
+                best.assignments = resolve(notes, None, rule)
+
+
+def _attachment_items(text: Text, span: Span, lex: Mappings):
+    items: list[tuple[str, list[m.ResponsibilityNote]]] = []
+    for v in blocks_in(text, span):
+        numbered = re.match(r"\s*(?:[0-9]{1,2}|[一二三四五六七八九十]+)\s*[.、]\s*|\s*\([0-9一二三四五六七八九十]+\)\s*", v.s)
+        notes = notes_in_block(v, lex)
+        if numbered:
+            head = v.s[numbered.end():]
+            head = re.split(r"[。(]|牵头", head, maxsplit=1)[0].strip()
+            items.append((head, notes))
+        elif notes and items:
+            items[-1][1].extend(notes)
+    return [(h, n) for h, n in items if n]
+
+
+def _likeness(a: str, b: str) -> float:
+    if not a or not b:
+        return 0.0
+    if a == b or a in b or b in a:
+        return 1.0
+    return difflib.SequenceMatcher(None, a, b).ratio()
+
+
+def _assign(node: m.Node, text: Text, lex: Mappings, rule: bool, inherited: m.Node | None) -> None:
+    if node.kind in (m.MEASURE, m.CLAUSE, m.PHASE):
+        node.notes = find_notes(text, node.span, lex)
+    elif node.kind == m.GROUP:
+        node.notes = find_notes(text, node.own_span, lex)
+    node.assignments = resolve(node.notes, inherited if node.kind in (m.MEASURE, m.CLAUSE, m.GROUP) else None,
+                               rule)
     nxt = node if (node.kind == m.GROUP and node.leads) else inherited
     for c in node.children:
         _assign(c, text, lex, rule, nxt)

@@ -17,6 +17,7 @@ from policykg.text import View
 _NUM = r"(?P<num>[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?|[一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿]*(?:点[零一二三四五六七八九]+)?)"
 _PCT_CN = re.compile(r"百分之(?P<num>[零〇一二两三四五六七八九十百]+(?:点[零一二三四五六七八九]+)?)")
 _CLAUSE_END = ",;。:!?"
+_STANDARD = ("标准", "目标", "水平", "比例", "规模")
 _SENTENCE_END = ";。!?"
 _TRIM_LEFT = re.compile(r"^(?:[,、;:\s]|其中|原则上|同时|并|和|及|或)+")
 _LEADING_TIME = re.compile(r"^(?:到|至|截至)?\s*(?:19|20)[0-9]{2}\s*年(?:底|末)?(?:前|起)?\s*,?")
@@ -102,8 +103,8 @@ def find(v: View, lex: Mappings, time_expressions: list[m.TimeExpression] = (), 
         post = next((c for c in lex.comparators if c.position == "after" and s.startswith(c.word, after)), None)
         if post:
             after += len(post.word)
-        if s[after:after + 1] == "的" and not unit:  # a qualifier (常住人口超100万的区), not a commitment
-            continue
+        if s[after:after + 1] == "的" and not s.startswith(_STANDARD, after + 1):
+            continue  # a qualifier (常住人口超100万的区, 观众超过5000人的演唱会), not a commitment
         ca, cb = _bounds(s, a, _CLAUSE_END)
         sa, sb = _bounds(s, a, _SENTENCE_END)
         before = s[ca:a]

@@ -17,9 +17,11 @@ _PATTERNS = [  # (kind, pattern); earlier kinds win overlaps of equal start
     ("by", re.compile(r"(?:到|至|截至|截止到|截止|至迟到)\s*" + _Y + r"\s*年\s*(?:[0-9]{1,2}\s*月)?(?:底|末)?")),
     ("before", re.compile(_Y + r"\s*年\s*(?:[0-9]{1,2}\s*月)?\s*(?:底|末|上半年|下半年)?\s*(?:前|之前|以前)")),
     ("since", re.compile(_Y + r"\s*年\s*(?:起|开始|以后)")),
-    ("before", re.compile(r"(?:今年|当年|本年|年)(?:底|内)(?:前)?")),
+    ("before", re.compile(r"(?:今年|当年|本年|年)(?:底|内)(?:前)?|(?<![0-9年\s])\s*[0-9]{1,2}\s*月\s*(?:底|末|中旬|下旬|上旬)?\s*(?:前|之前)")),
+    ("year", re.compile(r"全年|本年度|当年度")),
     ("recurring", re.compile(r"每年(?:度)?")),
     ("ongoing", re.compile(r"长期坚持|持续推进|长期推进")),
+    ("valid_until", re.compile(r"(?:有效期至|有效期到|执行至|执行到|实施至|有效期截至)\s*" + _Y + r"\s*年")),
     ("year", re.compile(r"(?:(?<=^)|(?<=[,;。(:\s]))" + _Y + r"\s*年(?![0-9]|\s*[0-9]+\s*月|以来|来|度|前|底|末|起|-|至|到)")),
 ]
 _FIVE_YEAR_SUFFIX = r"[”\"']?\s*(?:期间|时期|末|内|规划期)"
@@ -43,8 +45,10 @@ def find(v: View, lex: Mappings, doc_year: int | None) -> list[m.TimeExpression]
                     continue
             elif kind == "since":
                 start, end = ys[0], None
+            elif kind == "valid_until":
+                start, end = None, ys[0]
             elif kind in ("by", "before", "year"):
-                if kind == "before" and not ys:  # 年底前: the document's own year
+                if not ys:  # 年底前, 9月底前, 全年: the document's own year
                     if doc_year is None:
                         continue
                     ys = [doc_year]
@@ -74,7 +78,7 @@ def frame(expressions: list[m.TimeExpression], period: m.TimeFrame | None) -> m.
     """A measure's time frame: from what it states, else the plan's period."""
     starts, ends, used = [], [], []
     for e in expressions:
-        if e.kind in ("recurring", "ongoing"):
+        if e.kind in ("recurring", "ongoing", "valid_until"):
             continue
         used.append(e)
         if e.start is not None:

@@ -87,7 +87,7 @@ def test_forms_circled_and_parenthesised_numbers_and_gaps():
     ("每年新增家庭养老床位1000张左右。", "1000", "张", "Approximately", None, "year"),
     ("累计开展职业技能培训两万人次以上。", "2", "万人次", "AtLeast", None, None),
     ("新增技能人才一千名以上。", "1000", "名", "AtLeast", None, None),
-    ("对符合条件的项目给予最高50万元资助。", "50", "万元", "AtMost", None, None),
+    ("生活垃圾填埋比例不超过10%。", "10", "%", "AtMost", None, None),
     ("县财政按人均不低于3元的标准安排经费。", "3", "元/人", "AtLeast", None, None),
     ("2024年底前，厨余垃圾处理能力达到300吨/日。", "300", "吨/日", "EqualTo", 2024, None),
     ("城乡差距缩小3.5个百分点。", "3.5", "个百分点", "EqualTo", None, None),
@@ -104,6 +104,7 @@ def test_forms_targets(sentence, value, unit, comparator, year, recurrence):
 @pytest.mark.parametrize("sentence", [
     "实施五项重点工程，推进5G基站建设。", "入选第三批国家级示范区。", "落实《2021—2025年规划》要求。",
     "常住人口超100万的县要建设科技馆。", "打造一批示范基地。",
+    "对符合条件的项目给予最高50万元资助。", "对全县14家燃气企业开展检查。",
 ])
 def test_forms_numbers_that_are_not_targets(sentence):
     assert doc_of(f"（一）推进工作。{sentence}（责任单位：县发展改革局）\n").all_targets == []
