@@ -3,6 +3,7 @@
 Forms (all read on the folded text, so full- and half-width punctuation are one):
 - labelled:  （牵头单位：X；责任单位：Y、Z）, 3.分工。牵头部门：X。 / 配合部门：Y。, 责任单位：X on a line
 - verb-final: （X、Y按职责分工负责）, （X牵头负责，Y配合）, （X负责）
+- bare: （X、Y、Z） at the end of a measure, every item an organ name (a 责任单位 list)
 Unit lists split on 、，； outside brackets (市委组织部（人才办） is one name); a name without a
 jurisdiction prefix takes the last one written before it in the same note (市经贸信息委、科技
 创新委 -> 市科技创新委), keeping the form as written.
@@ -146,6 +147,18 @@ def parse_verbal(v: View, i: int, j: int, lex: Mappings) -> list[m.NoteEntry] | 
     return entries or None
 
 
+def parse_bare(v: View, i: int, j: int, lex: Mappings) -> list[m.NoteEntry] | None:
+    """（市工信局、市财政局、市科技局） at the end of a measure: a list of units and nothing else,
+    read as a 责任单位 list. Every item must end like an organ's name or be a collective."""
+    names = split_names(v, i, j, lex, {})
+    if not names or not all(lex.has_organ_suffix(re.sub(r"\([^)]*\)$", "", fold(x.written))) or x.collective
+                            for x in names):
+        return None
+    if not any(lex.has_organ_suffix(fold(x.written)) for x in names):
+        return None
+    return [m.NoteEntry(m.RESPONSIBLE, x) for x in names]
+
+
 def _paren_groups(s: str) -> list[tuple[int, int]]:
     """(open, close) indexes of top-level (...) groups."""
     out, depth, start = [], 0, -1
@@ -170,6 +183,8 @@ def notes_in_block(v: View, lex: Mappings) -> list[m.ResponsibilityNote]:
         form = "labelled"
         if entries is None and at_end:
             entries, form = parse_verbal(v, a + 1, b, lex), "verb"
+        if entries is None and at_end:
+            entries, form = parse_bare(v, a + 1, b, lex), "bare"
         if entries:
             sp = v.source_span(a, b + 1)
             notes.append(m.ResponsibilityNote(sp, v.text.string[sp.start:sp.end], entries, form))

@@ -115,6 +115,8 @@ def find(v: View, lex: Mappings, time_expressions: list[m.TimeExpression] = (), 
             comparator = "EqualTo"
         sentence = v.source_span(sa, sb)
         exprs = [e for e in time_expressions if sentence.start <= e.span.start < sentence.end]
+        if any(e.kind == "as_of" for e in exprs):
+            continue  # 截至2023年底，全市高新技术企业863家: where things stand, not a target
         before_src = v.source_span(ca, a)
         recurring = any(e.kind == "recurring" and before_src.start <= e.span.start < before_src.end for e in exprs)
         dated = [e for e in exprs if e.kind not in ("recurring", "ongoing") and e.end is not None or e.kind == "since"]

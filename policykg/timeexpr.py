@@ -1,4 +1,5 @@
-"""Time expressions: 到2025年, 2018—2019年, 2024年底前, 2022年起, “十四五”期间, 年底前, 每年.
+"""Time expressions: 到2025年, 2018—2019年, 2024年底前, 2022年起, “十四五”期间, 年底前, 每年,
+and 截至2023年底 (the date of a baseline, which is no deadline).
 
 Found on the folded text; years inside 《》 (titles of other documents) are not this
 document's time.
@@ -14,7 +15,8 @@ from policykg.text import View
 _Y = r"((?:19|20)[0-9]{2})"
 _PATTERNS = [  # (kind, pattern); earlier kinds win overlaps of equal start
     ("range", re.compile(_Y + r"\s*年?\s*(?:-|至|到)\s*" + _Y + r"\s*年")),
-    ("by", re.compile(r"(?:到|至|截至|截止到|截止|至迟到)\s*" + _Y + r"\s*年\s*(?:[0-9]{1,2}\s*月)?(?:底|末)?")),
+    ("as_of", re.compile(r"(?:截至|截止到|截止)(?:目前|\s*" + _Y + r"\s*年\s*(?:[0-9]{1,2}\s*月)?(?:底|末)?)")),
+    ("by", re.compile(r"(?:到|至|至迟到)\s*" + _Y + r"\s*年\s*(?:[0-9]{1,2}\s*月)?(?:底|末)?")),
     ("before", re.compile(_Y + r"\s*年\s*(?:[0-9]{1,2}\s*月)?\s*(?:底|末|上半年|下半年)?\s*(?:前|之前|以前)")),
     ("since", re.compile(_Y + r"\s*年\s*(?:起|开始|以后)")),
     ("before", re.compile(r"(?:今年|当年|本年|年)(?:底|内)(?:前)?|(?<![0-9年\s])\s*[0-9]{1,2}\s*月\s*(?:底|末|中旬|下旬|上旬)?\s*(?:前|之前)")),
@@ -45,6 +47,8 @@ def find(v: View, lex: Mappings, doc_year: int | None) -> list[m.TimeExpression]
                     continue
             elif kind == "since":
                 start, end = ys[0], None
+            elif kind == "as_of":  # 截至2023年底: a baseline's date, not a deadline
+                start, end = None, None
             elif kind == "valid_until":
                 start, end = None, ys[0]
             elif kind in ("by", "before", "year"):
@@ -78,7 +82,7 @@ def frame(expressions: list[m.TimeExpression], period: m.TimeFrame | None) -> m.
     """A measure's time frame: from what it states, else the plan's period."""
     starts, ends, used = [], [], []
     for e in expressions:
-        if e.kind in ("recurring", "ongoing", "valid_until"):
+        if e.kind in ("recurring", "ongoing", "valid_until", "as_of"):
             continue
         used.append(e)
         if e.start is not None:

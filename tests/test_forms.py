@@ -120,3 +120,12 @@ def test_forms_signature_with_chinese_numeral_date_and_several_organs():
     assert d.plan_title == "XX市养老服务实施意见"
     assert [(c.title, c.number) for c in d.citations] == [("国务院关于推进养老服务发展的意见", "国办发〔2019〕5号")]
     assert (d.period.start, d.period.end) == (2023, 2025)
+
+
+def test_forms_bare_unit_list_at_the_end_is_a_responsibility_list():
+    d = doc_of("（一）推广创新产品。组织发布对接活动。（市工业和信息化局、市财政局、市科技局）\n"
+               "（二）完善统计制度。（以下简称“统计制度”）\n")
+    first, second = d.measures
+    assert roles(first)[0] == ("lead", "市工业和信息化局", "市工业和信息化局", "list_order")
+    assert [r[1] for r in roles(first)[1:]] == ["市财政局", "市科技局"]
+    assert roles(second) == []
