@@ -1,0 +1,199 @@
+"""Validation against the SHACL shapes of shapes/: a typed report people can act on.
+
+pySHACL is the engine. Results are resolved to the document they belong to and to the
+measure by its number and opening words, with the shape's message in Chinese and English.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import pyshacl
+from rdflib import RDF, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, SH, SKOS
+
+from policykg.emit import PK
+from policykg.resources import data_dir
+
+VIOLATION, WARNING, INFO = "Violation", "Warning", "Info"
+
+
+@lru_cache(maxsize=1)
+def shapes_graph() -> Graph:
+    """Every shapes/*.ttl in one graph."""
+    g = Graph()
+    for f in sorted(data_dir("shapes").iterdir(), key=lambda p: p.name):
+        if f.name.endswith(".ttl"):
+            g.parse(data=f.read_text(encoding="utf-8"), format="turtle")
+    return g
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One SHACL result, resolved to what a reader of the plan recognises."""
+
+    severity: str                 # Violation | Warning | Info
+    document: str                 # the document's IRI
+    focus: str                    # the focus node's IRI
+    focus_kind: str               # measure | target | document | actor | node
+    focus_label: str              # e.g. （三） 打造科普活动品牌…
+    path: str | None              # the property at fault (its prefixed name where known)
+    component: str                # the SHACL constraint component, e.g. sh:MinCountConstraintComponent
+    shape: str                    # the shape that produced it
+    message: dict[str, str]       # language tag -> message
+    value: str | None = None
+    order: int = 0                # the focus node's place in the document, for sorting
+
+    def text(self, lang: str = "zh") -> str:
+        return self.message.get(lang) or self.message.get("en") or next(iter(self.message.values()), "")
+
+
+@dataclass
+class DocumentReport:
+    document: str                 # IRI
+    title: str
+    source: str                   # the file it was read from, or the store
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def violations(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == VIOLATION]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == WARNING]
+
+
+@dataclass
+class Report:
+    documents: list[DocumentReport] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)   # (source, message)
+    results: Graph = field(default_factory=Graph)                 # the sh:ValidationReport(s)
+
+    @property
+    def conforms(self) -> bool:
+        return not any(d.violations for d in self.documents)
+
+    def exit_code(self, fail_on: str = "violation") -> int:
+        """0 conforms, 1 violations (or warnings with fail_on='warning'), 2 an error."""
+        if self.errors:
+            return 2
+        bad = any(d.violations or (fail_on == "warning" and d.warnings) for d in self.documents)
+        return 1 if bad else 0
+
+
+def _short(g: Graph, term) -> str:
+    try:
+        return g.namespace_manager.normalizeUri(term)
+    except Exception:  # noqa: BLE001
+        return str(term)
+
+
+_KINDS = {PK.Measure: "measure", PK.Target: "target", PK.PolicyDocument: "document", PK.Actor: "actor",
+          PK.CollectiveActor: "actor"}
+
+
+def _kind(data: Graph, node) -> str:
+    return next((k for t, k in _KINDS.items() if (node, RDF.type, t) in data), "node")
+
+
+def _label(data: Graph, node) -> str:
+    """How a reader finds the focus node: a measure by its number and opening words."""
+    kind = _kind(data, node)
+    if kind == "measure":
+        number = str(data.value(node, PK.outlineNumber) or "") or "·" + str(node).rsplit("/", 1)[-1]
+        words = str(data.value(node, PK.heading) or data.value(node, PK.text) or "").strip()
+        return f"{number} {words[:24]}{'…' if len(words) > 24 else ''}".strip()
+    if kind == "target":
+        return f"{data.value(node, PK.indicator) or ''} {data.value(node, PK.targetValue) or ''}{data.value(node, PK.unit) or ''}"
+    if kind == "actor":
+        return str(data.value(node, SKOS.prefLabel) or node)
+    if kind == "document":
+        return str(data.value(node, DCTERMS.title) or node)
+    return str(node)
+
+
+def _document_of(data: Graph, node) -> URIRef | None:
+    if (node, RDF.type, PK.PolicyDocument) in data:
+        return node
+    for q in (f"SELECT ?d WHERE {{ ?d <{PK.hasMeasure}> <{node}> }}",
+              f"SELECT ?d WHERE {{ {{ ?d <{PK.hasTarget}> <{node}> }} UNION "
+              f"{{ ?d <{PK.hasMeasure}>/<{PK.hasTarget}> <{node}> }} }}",
+              f"SELECT ?d WHERE {{ ?d a <{PK.PolicyDocument}> ; ?p <{node}> }}",
+              f"SELECT ?d WHERE {{ ?d <{PK.hasMeasure}> ?m . ?m ?p <{node}> }}"):
+        for (d,) in data.query(q):
+            return d
+    return None
+
+
+RDF_SUFFIXES = {".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".jsonld": "json-ld", ".json": "json-ld",
+                ".rdf": "xml", ".owl": "xml", ".trig": "trig"}
+
+
+def validate_paths(paths, *, encoding: str | None = None) -> Report:
+    """Validate plans (extracted on the way) and RDF files; one bad file is reported as an
+    error and the others are still validated."""
+    from pathlib import Path
+
+    from policykg.errors import PolicyKGError
+    from policykg.pipeline import graph_from_path
+
+    report = Report()
+    for p in paths:
+        suffix = Path(p).suffix.lower()
+        try:
+            if suffix in RDF_SUFFIXES:
+                g = Graph()
+                try:
+                    g.parse(p, format=RDF_SUFFIXES[suffix])
+                except FileNotFoundError:
+                    raise PolicyKGError(f"{p}: no such file") from None
+                except Exception as e:  # noqa: BLE001  (rdflib raises many kinds of parse errors)
+                    raise PolicyKGError(f"{p}: not valid {RDF_SUFFIXES[suffix]}: {e}") from None
+            else:
+                g = graph_from_path(p, encoding=encoding)
+        except PolicyKGError as e:
+            report.errors.append((str(p), str(e)))
+            continue
+        validate_graph(g, str(p), report)
+    return report
+
+
+def validate_graph(data: Graph, source: str = "", report: Report | None = None) -> Report:
+    """Validate one graph (one or more documents) and add its findings to `report`."""
+    report = report or Report()
+    _, results, _ = pyshacl.validate(data, shacl_graph=shapes_graph(), advanced=True, inference="none",
+                                     allow_warnings=True)
+    report.results += results
+    docs: dict[str, DocumentReport] = {d.document: d for d in report.documents}
+    for d in data.subjects(PK.hasMeasure, None, unique=True):
+        if str(d) not in docs:
+            docs[str(d)] = DocumentReport(str(d), str(data.value(d, DCTERMS.title) or d), source)
+            report.documents.append(docs[str(d)])
+    details = set(results.objects(None, SH.detail))
+    for r in results.subjects(RDF.type, SH.ValidationResult):
+        if r in details:  # the nested result behind an sh:node failure, reported with its parent
+            continue
+        focus = results.value(r, SH.focusNode)
+        doc = _document_of(data, focus)
+        key = str(doc) if doc is not None else source
+        if key not in docs:
+            docs[key] = DocumentReport(key, str(data.value(doc, DCTERMS.title) or key) if doc else key, source)
+            report.documents.append(docs[key])
+        messages = {}
+        for msg in results.objects(r, SH.resultMessage):
+            lang = msg.language if isinstance(msg, Literal) and msg.language else "en"
+            messages.setdefault(lang, str(msg))
+        path = results.value(r, SH.resultPath)
+        value = results.value(r, SH.value)
+        docs[key].findings.append(Finding(
+            severity=str(results.value(r, SH.resultSeverity)).rsplit("#", 1)[-1],
+            document=key, focus=str(focus), focus_kind=_kind(data, focus), focus_label=_label(data, focus),
+            path=_short(data, path) if path is not None and not isinstance(path, Literal) and isinstance(path, URIRef) else None,
+            component="sh:" + str(results.value(r, SH.sourceConstraintComponent)).rsplit("#", 1)[-1],
+            shape=_short(shapes_graph(), results.value(r, SH.sourceShape)),
+            message=messages, value=str(value) if value is not None else None,
+            order=int(data.value(focus, PK.position) or 0)))
+    for d in report.documents:
+        d.findings.sort(key=lambda f: (f.severity != VIOLATION, f.order, f.focus_label))
+    return report
