@@ -195,8 +195,6 @@ class _Emitter:
         s = self.node_iris[id(node)]
         doc = self.iri
         cls = _KIND_CLASS.get(node.kind) or _SECTION_CLASS.get(node.section_kind, PK.Section)
-        if node.kind == m.GROUP and node.section_kind not in (m.TASK,):
-            cls = _SECTION_CLASS.get(node.section_kind, PK.Section)
         self.add(s, RDF.type, cls)
         if node.number:
             self.add(s, PK.outlineNumber, Literal(node.number))

@@ -7,7 +7,7 @@ from policykg import model as m
 from policykg.errors import NoContentError
 from policykg.lexicon import Mappings
 from policykg.responsibility import blocks_in
-from policykg.text import Span, Text
+from policykg.text import Span, Text, View
 
 
 def extract(text: Text, lex: Mappings | None = None) -> m.Document:
@@ -30,15 +30,16 @@ def extract(text: Text, lex: Mappings | None = None) -> m.Document:
     responsibility.assign(nodes, text, lex, rule is not None)
     responsibility.assign_from_attachments(nodes, text, lex, rule is not None)
     doc_year = (doc.created or doc.issued).year if (doc.created or doc.issued) else None
-    doc.period = _period(text, lex, doc, doc_year)
+    times = _Times(lex, doc_year)
+    doc.period = _period(text, doc, times)
     if doc.period is None:
         doc.findings.append(m.Finding("no-period", "no plan period found (title, 到YYYY年 or date); "
                                                    "measures without years of their own have no time frame"))
-    doc.targets = _preamble_targets(text, lex, doc, first, doc_year)
+    doc.targets = _preamble_targets(text, lex, doc, first, times)
     for top in nodes:
         context: list[int | None] = [None]
         for node in top.walk():
-            _times_and_targets(text, lex, doc, node, doc_year, context)
+            _times_and_targets(text, lex, doc, node, times, context)
     for node in doc.measures:
         if not node.leads:
             doc.findings.append(m.Finding("no-lead", f"measure {node.path} {node.heading or ''} names no lead unit",
@@ -46,23 +47,39 @@ def extract(text: Text, lex: Mappings | None = None) -> m.Document:
     return doc
 
 
-def _period(text: Text, lex: Mappings, doc: m.Document, doc_year: int | None) -> m.TimeFrame | None:
+class _Times:
+    """Time expressions of a block, found once per extraction (the period search and the
+    per-node pass read the same blocks)."""
+
+    def __init__(self, lex: Mappings, doc_year: int | None):
+        self.lex, self.doc_year = lex, doc_year
+        self._seen: dict[tuple[int, int], list[m.TimeExpression]] = {}
+
+    def __call__(self, v: View) -> list[m.TimeExpression]:
+        key = (v.base, len(v.s))
+        if key not in self._seen:
+            self._seen[key] = timeexpr.find(v, self.lex, self.doc_year)
+        return self._seen[key]
+
+
+def _period(text: Text, doc: m.Document, times: _Times) -> m.TimeFrame | None:
+    doc_year = times.doc_year
     for span in (doc.plan_title_span, doc.notice_title_span):
         if span is None:
             continue
-        for e in timeexpr.find(text.view(span.start, span.end), lex, doc_year):
+        for e in times(text.view(span.start, span.end)):
             if e.kind in ("range", "period"):
                 return m.TimeFrame(e.start, e.end, m.STATED, [e])
     for node in doc.nodes():  # 本措施有效期至2026年12月31日: the term of a 若干措施 document
         for v in blocks_in(text, node.span if node.kind != m.GROUP else node.own_span):
-            for e in timeexpr.find(v, lex, doc_year):
+            for e in times(v):
                 if e.kind == "valid_until" and doc_year is not None and doc_year <= e.end:
                     return m.TimeFrame(doc_year, e.end, m.STATED, [e])
     goals = [n for n in doc.nodes() if n.kind == m.GOAL]
     for scope in (goals, doc.outline):
         for node in scope:
             for v in blocks_in(text, node.own_span if scope is goals else node.span):
-                for e in timeexpr.find(v, lex, doc_year):
+                for e in times(v):
                     if e.kind == "by" and e.end is not None:
                         start = doc_year if doc_year is not None and doc_year <= e.end else e.end
                         return m.TimeFrame(start, e.end, m.STATED, [e])
@@ -73,18 +90,18 @@ def _period(text: Text, lex: Mappings, doc: m.Document, doc_year: int | None) ->
     return None
 
 
-def _preamble_targets(text: Text, lex: Mappings, doc: m.Document, first: int, doc_year: int | None):
+def _preamble_targets(text: Text, lex: Mappings, doc: m.Document, first: int, times: _Times):
     """Goals a plan states in its opening paragraph, before its first heading."""
     if doc.plan_title_span is None or first >= len(text.blocks):
         return []
     span = Span(doc.plan_title_span.end, text.blocks[first].start)
     found: list[m.Target] = []
     for v in blocks_in(text, span):
-        found += targets.find(v, lex, timeexpr.find(v, lex, doc_year), inherit=True)
+        found += targets.find(v, lex, times(v), inherit=True)
     return targets.dedupe(found)
 
 
-def _times_and_targets(text: Text, lex: Mappings, doc: m.Document, node: m.Node, doc_year: int | None,
+def _times_and_targets(text: Text, lex: Mappings, doc: m.Document, node: m.Node, times: _Times,
                        context: list[int | None]) -> None:
     if node.kind in (m.PART, m.BACKGROUND, m.ATTACHMENT):
         return
@@ -92,8 +109,8 @@ def _times_and_targets(text: Text, lex: Mappings, doc: m.Document, node: m.Node,
     span = node.span if whole else node.own_span
     found: list[m.Target] = []
     for v in blocks_in(text, span):
-        exprs = timeexpr.find(v, lex, doc_year)
-        node.time_expressions += exprs
+        exprs = times(v)
+        node.time_expressions = node.time_expressions + exprs  # exprs is shared with the memo
         found += targets.find(v, lex, exprs, inherit=node.kind == m.GOAL, context_year=context[0])
         if node.kind == m.GOAL:
             dated = [e for e in exprs if e.kind in ("by", "year", "period") and e.end]

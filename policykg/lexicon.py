@@ -84,12 +84,24 @@ class Mappings:
     metadata_fields: dict[str, str]
     genre_words: tuple[tuple[str, str], ...]
     responsibility_keyword_re: re.Pattern = re.compile("$^")
+    figure_re: re.Pattern = re.compile("$^")   # a number with its magnitude and unit (targets)
 
     def is_collective(self, folded_name: str) -> bool:
         return any(p.search(folded_name) for p in self.collective_patterns)
 
     def has_organ_suffix(self, folded_name: str) -> bool:
         return folded_name.endswith(self.organ_suffixes)
+
+
+_NUMBER = r"(?P<num>[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?|[一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿]*(?:点[零一二三四五六七八九]+)?)"
+
+
+def figure_pattern(target_units: dict[str, str], magnitudes: dict[str, int]) -> re.Pattern:
+    """A number, an optional magnitude and an optional unit (with a denominator: 吨/日)."""
+    units = "|".join(re.escape(u) for u in target_units)
+    mags = "|".join(re.escape(x) for x in sorted(magnitudes, key=len, reverse=True))
+    per = "|".join(re.escape(u) for u, k in target_units.items() if k == "per")
+    return re.compile(_NUMBER + rf"\s*(?P<mag>{mags})?(?P<unit>(?:{units})(?:{per})?)?")
 
 
 def _keyword_pattern(keywords) -> re.Pattern:
@@ -130,6 +142,8 @@ def load(folder: Traversable | Path | None = None) -> Mappings:
             raise MappingError("five_year_plans.tsv", i, "start and end must be years") from None
     keywords = _by_length({fold(r["keyword"]): r["role"] for r in
                            read_table(f, "responsibility_keywords.tsv", ["keyword", "role"])})
+    units = _by_length({fold(r["unit"]): r["kind"] for r in read_table(f, "target_units.tsv", ["unit", "kind"])})
+    magnitudes = {fold(r["prefix"]): int(r["factor"]) for r in read_table(f, "magnitudes.tsv", ["prefix", "factor"])}
     return Mappings(
         responsibility_keywords=keywords,
         responsibility_keyword_re=_keyword_pattern(keywords),
@@ -142,8 +156,9 @@ def load(folder: Traversable | Path | None = None) -> Mappings:
         measure_parts=frozenset(fold(r["label"]) for r in read_table(f, "measure_parts.tsv", ["label"])),
         five_year_plans=fyp,
         comparators=tuple(comparators),
-        target_units=_by_length({fold(r["unit"]): r["kind"] for r in read_table(f, "target_units.tsv", ["unit", "kind"])}),
-        magnitudes={fold(r["prefix"]): int(r["factor"]) for r in read_table(f, "magnitudes.tsv", ["prefix", "factor"])},
+        target_units=units,
+        magnitudes=magnitudes,
+        figure_re=figure_pattern(units, magnitudes),
         target_exclusions=_patterns(f, "target_exclusions.tsv"),
         organ_suffixes=tuple(sorted({fold(r["suffix"]) for r in read_table(f, "organ_suffixes.tsv", ["suffix"])},
                                     key=len, reverse=True)),

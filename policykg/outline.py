@@ -243,8 +243,7 @@ def _kind_of(b: _Builder, node: m.Node, ln: Line, body: list[Line]) -> str:
         parts = [c for c in node.children if _fold_heading(c) in b.lex.measure_parts]
         if len(parts) == len(node.children):
             return _item_kind(b, node)
-        run_in = ln is not None and node.heading is not None and (
-            node.span.start + len(node.heading) + 2 < ln.view.span.end)
+        run_in = ln is not None and node.heading is not None and not _alone(node, ln)
         noted = [c for c in node.children if has_note(b.text, c.span, b.lex)]
         trailing = len(noted) == 1 and noted[0] is node.children[-1] and not has_note(
             b.text, _first_line(b.text, noted[0].span), b.lex)
@@ -252,13 +251,16 @@ def _kind_of(b: _Builder, node: m.Node, ln: Line, body: list[Line]) -> str:
             # 1.推进… 具体包括：（1）…（2）…（责任单位：…）: one measure with its points
             return _item_kind(b, node)
         return m.GROUP
-    alone = ln is not None and node.heading is not None and (
-        node.span.start + len(node.heading) + 2 >= ln.view.span.end)
-    if alone and len(body) >= 2:
+    if ln is not None and node.heading is not None and _alone(node, ln) and len(body) >= 2:
         openers = sum(1 for x in body if heading_sentence_end(x.view.s) is not None)
         if openers >= 2 and openers * 2 >= len(body):
             return m.GROUP
     return _item_kind(b, node)
+
+
+def _alone(node: m.Node, ln: Line) -> bool:
+    """True when a heading stands alone on its line (no run-in text after it)."""
+    return node.span.start + len(node.heading) + 2 >= ln.view.span.end
 
 
 def _first_line(text: Text, span: Span) -> Span:

@@ -25,10 +25,6 @@ _LEAD_MARK = re.compile(r"\((牵头|牵头单位|牵头部门|主责|主责单�
 _OTHER_LABEL = re.compile(r"(?<=[,;\s(])[\u4e00-\u9fff]{2,6}\s*:")
 
 
-def _keyword_re(lex: Mappings) -> re.Pattern:
-    return lex.responsibility_keyword_re
-
-
 def blocks_in(text: Text, span: Span) -> list[View]:
     """Views of the blocks that overlap span, cut to it."""
     return [text.view(max(b.start, span.start), min(b.end, span.end))
@@ -109,7 +105,7 @@ def split_names(v: View, i: int, j: int, lex: Mappings, state: dict) -> list[m.A
 
 def parse_labelled(v: View, i: int, j: int, lex: Mappings) -> list[m.NoteEntry] | None:
     """Entries of '牵头单位：X；责任单位：Y' within v.s[i:j]."""
-    hits = list(_keyword_re(lex).finditer(v.s, i, j))
+    hits = list(lex.responsibility_keyword_re.finditer(v.s, i, j))
     if not hits:
         return None
     # other labels in the same note (完成时限：2024年底前) end a list too
@@ -191,7 +187,7 @@ def notes_in_block(v: View, lex: Mappings) -> list[m.ResponsibilityNote]:
     if notes:
         return notes
     # a line of its own: 责任单位：X / 分工。牵头部门：X / 3.分工。牵头部门：X
-    h = _keyword_re(lex).search(s)
+    h = lex.responsibility_keyword_re.search(s)
     if h and (h.start() == 0 or _only_part_label(s[:h.start()], lex)):
         entries = parse_labelled(v, h.start(), len(s), lex)
         if entries:
@@ -255,11 +251,12 @@ def resolve(notes: list[m.ResponsibilityNote], inherited: m.Node | None, rule: b
 def assign_from_attachments(nodes: list[m.Node], text: Text, lex: Mappings, rule: bool) -> None:
     """A task-division attachment (附件：重点任务分工) written as lines: 1．task / 牵头单位：… /
     配合单位：…. A measure that names no units takes them from the item whose task matches it."""
-    measures = [n for top in nodes for n in top.walk() if n.kind == m.MEASURE and n.heading]
+    measures = [(fold(n.heading), n) for top in nodes for n in top.walk() if n.kind == m.MEASURE and n.heading]
     for att in (n for n in nodes if n.kind == m.ATTACHMENT):
         for heading, notes in _attachment_items(text, att.span, lex):
-            best = max(measures, key=lambda x: _likeness(fold(x.heading), heading), default=None)
-            if best is not None and not best.assignments and _likeness(fold(best.heading), heading) >= 0.6:
+            score, best = max(((_likeness(h, heading), n) for h, n in measures), key=lambda x: x[0],
+                              default=(0.0, None))
+            if best is not None and not best.assignments and score >= 0.6:
                 best.notes = notes
                 best.assignments = resolve(notes, None, rule)
 
@@ -267,10 +264,10 @@ def assign_from_attachments(nodes: list[m.Node], text: Text, lex: Mappings, rule
 def _attachment_items(text: Text, span: Span, lex: Mappings):
     items: list[tuple[str, list[m.ResponsibilityNote]]] = []
     for v in blocks_in(text, span):
-        numbered = re.match(r"\s*(?:[0-9]{1,2}|[一二三四五六七八九十]+)\s*[.、]\s*|\s*\([0-9一二三四五六七八九十]+\)\s*", v.s)
+        numbered = next((mt for st in lex.heading_styles if (mt := st.pattern.match(v.s.lstrip()))), None)
         notes = notes_in_block(v, lex)
         if numbered:
-            head = v.s[numbered.end():]
+            head = v.s.lstrip()[numbered.end():]
             head = re.split(r"[。(]|牵头", head, maxsplit=1)[0].strip()
             items.append((head, notes))
         elif notes and items:

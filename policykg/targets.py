@@ -14,7 +14,6 @@ from policykg.lexicon import Mappings
 from policykg.numerals import to_decimal
 from policykg.text import View
 
-_NUM = r"(?P<num>[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?|[一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿]*(?:点[零一二三四五六七八九]+)?)"
 _PCT_CN = re.compile(r"百分之(?P<num>[零〇一二两三四五六七八九十百]+(?:点[零一二三四五六七八九]+)?)")
 _CLAUSE_END = ",;。:!?"
 _STANDARD = ("标准", "目标", "水平", "比例", "规模")
@@ -24,24 +23,6 @@ _LEADING_TIME = re.compile(r"^(?:到|至|截至)?\s*(?:19|20)[0-9]{2}\s*年(?:�
 _VERBS = ("培训", "新建", "建设", "建成", "打造", "培育", "开展", "举办", "遴选", "评选", "发放", "注册", "认定",
           "创建", "组建", "招募", "开设", "设立", "推出", "引进", "扶持", "资助", "新增", "培养", "组织", "建立",
           "拥有", "建有", "配备", "覆盖", "完成", "实现")
-
-
-class _Units:
-    def __init__(self, lex: Mappings):
-        units = "|".join(re.escape(u) for u in lex.target_units)
-        mags = "|".join(re.escape(x) for x in sorted(lex.magnitudes, key=len, reverse=True))
-        per = "|".join(re.escape(u) for u, k in lex.target_units.items() if k == "per")
-        self.pattern = re.compile(_NUM + rf"\s*(?P<mag>{mags})?(?P<unit>(?:{units})(?:{per})?)?")
-
-
-_CACHE: dict[int, _Units] = {}
-
-
-def _units(lex: Mappings) -> _Units:
-    u = _CACHE.get(id(lex))
-    if u is None:
-        u = _CACHE[id(lex)] = _Units(lex)
-    return u
 
 
 def _masked(s: str) -> str:
@@ -78,10 +59,11 @@ def find(v: View, lex: Mappings, time_expressions: list[m.TimeExpression] = (), 
     out = []
     matches = [(mt.start(), mt.end(), mt.group("num"), mt.group("mag") or "", mt.group("unit"),
                 mt.start("mag") if mt.group("mag") else mt.start("unit"))
-               for mt in _units(lex).pattern.finditer(s)]
+               for mt in lex.figure_re.finditer(s)]
     matches += [(mt.start(), mt.end(), mt.group("num"), "", "%", mt.end()) for mt in _PCT_CN.finditer(s)]
     for a, b, num, mag, unit, unit_at in sorted(matches):
-        if not num[0].isdigit() and len(num) > 1 and num[-1] in "万亿" and num[:-1] not in ("十", "百"):
+        if not num[0].isdigit() and len(num) > 1 and lex.magnitudes.get(num[-1], 0) >= 10_000 \
+                and num[:-1] not in ("十", "百"):
             mag, num, unit_at = num[-1] + mag, num[:-1], unit_at - 1 if mag else a + len(num) - 1
         if not unit and not mag:
             continue

@@ -113,17 +113,24 @@ def _label(data: Graph, node) -> str:
     return str(node)
 
 
-def _document_of(data: Graph, node) -> URIRef | None:
-    if (node, RDF.type, PK.PolicyDocument) in data:
-        return node
-    for q in (f"SELECT ?d WHERE {{ ?d <{PK.hasMeasure}> <{node}> }}",
-              f"SELECT ?d WHERE {{ {{ ?d <{PK.hasTarget}> <{node}> }} UNION "
-              f"{{ ?d <{PK.hasMeasure}>/<{PK.hasTarget}> <{node}> }} }}",
-              f"SELECT ?d WHERE {{ ?d a <{PK.PolicyDocument}> ; ?p <{node}> }}",
-              f"SELECT ?d WHERE {{ ?d <{PK.hasMeasure}> ?m . ?m ?p <{node}> }}"):
-        for (d,) in data.query(q):
-            return d
-    return None
+def _owners(data: Graph) -> dict:
+    """Each node's document, read once per graph. In order of precedence: a document is its
+    own; a measure is its document's; a target is its document's (directly or through its
+    measure); then whatever a document, and then a measure, points to (units, time frames)."""
+    docs = set(data.subjects(RDF.type, PK.PolicyDocument))
+    owner = {d: d for d in docs}
+    measures = list(data.subject_objects(PK.hasMeasure))
+    for d, mnode in measures:
+        owner.setdefault(mnode, d)
+    for x, t in data.subject_objects(PK.hasTarget):
+        owner.setdefault(t, owner.get(x, x))
+    for d in docs:
+        for o in data.objects(d):
+            owner.setdefault(o, d)
+    for d, mnode in measures:
+        for o in data.objects(mnode):
+            owner.setdefault(o, d)
+    return owner
 
 
 RDF_SUFFIXES = {".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".jsonld": "json-ld", ".json": "json-ld",
@@ -171,11 +178,12 @@ def validate_graph(data: Graph, source: str = "", report: Report | None = None) 
             docs[str(d)] = DocumentReport(str(d), str(data.value(d, DCTERMS.title) or d), source)
             report.documents.append(docs[str(d)])
     details = set(results.objects(None, SH.detail))
+    owners = _owners(data)
     for r in results.subjects(RDF.type, SH.ValidationResult):
         if r in details:  # the nested result behind an sh:node failure, reported with its parent
             continue
         focus = results.value(r, SH.focusNode)
-        doc = _document_of(data, focus)
+        doc = owners.get(focus)
         key = str(doc) if doc is not None else source
         if key not in docs:
             docs[key] = DocumentReport(key, str(data.value(doc, DCTERMS.title) or key) if doc else key, source)
