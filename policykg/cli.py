@@ -84,5 +84,132 @@ def validate(paths: tuple[str, ...], fmt: str, lang: str, fail_on: str, encoding
     sys.exit(report.exit_code(fail_on))
 
 
+# -- stores ------------------------------------------------------------------------------------
+
+def store_options(f):
+    """--store DIR for the embedded store, or --endpoint URL (and its update / graph-store URLs)."""
+    f = click.option("--retries", type=click.IntRange(0, 10), default=None,
+                     help="Retries on transient server errors, with exponential backoff (default 3).")(f)
+    f = click.option("--graph-store", "graph_store", metavar="URL", default=None,
+                     help="The server's SPARQL 1.1 Graph Store Protocol URL, used for loads when given.")(f)
+    f = click.option("--update-endpoint", "update_endpoint", metavar="URL", default=None,
+                     help="The server's SPARQL Update URL, where it differs from --endpoint.")(f)
+    f = click.option("--endpoint", metavar="URL", default=None,
+                     help="Use this SPARQL 1.1 server instead of the embedded store. Credentials come from "
+                          "POLICYKG_USER / POLICYKG_PASSWORD or the config file, never from the command line.")(f)
+    f = click.option("--store", "store_dir", metavar="DIR", default=None, type=click.Path(file_okay=False),
+                     help="The embedded store's folder [default: $POLICYKG_STORE or "
+                          "~/.local/share/policykg/store].")(f)
+    return f
+
+
+def open_store(store_dir, endpoint, update_endpoint, graph_store, retries, *, read_only: bool):
+    from policykg.store import EmbeddedStore, default_store_dir
+
+    if endpoint:
+        if store_dir:
+            raise click.UsageError("give --store or --endpoint, not both")
+        from policykg.remote import RemoteStore, server_config
+
+        return RemoteStore(server_config(endpoint, update=update_endpoint, graph_store=graph_store, retries=retries))
+    if update_endpoint or graph_store:
+        raise click.UsageError("--update-endpoint and --graph-store go with --endpoint")
+    return EmbeddedStore(store_dir or default_store_dir(), read_only=read_only)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
+@store_options
+@click.option("--encoding", default=None, metavar="CODEC", help="Read plain-text plans in this encoding.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar [default: when standard error is a terminal].")
+@click.option("--verbose", "-v", is_flag=True, help="Print a line per file as it is loaded.")
+def load(paths, store_dir, endpoint, update_endpoint, graph_store, retries, encoding, progress, verbose) -> None:
+    """Load plans and RDF files into the store, each document in its own named graph.
+
+    PATHS are plans (extracted on the way) or RDF files (.ttl .nt .nq .trig .jsonld .rdf).
+    Loading a document again replaces its graph as a whole; a failure leaves the old graph.
+    The ontology and the mapping tables (as SKOS) are refreshed in graphs of their own.
+    Exit status: 0 all loaded, 2 some file could not be read or written (the others are loaded;
+    the summary lists the failures).
+    """
+    from policykg.load import load_paths
+
+    show = progress if progress is not None else (sys.stderr.isatty() and len(paths) > 1)
+    bar = None
+    if show:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(paths), unit="file", file=sys.stderr, dynamic_ncols=True)
+
+    def step(info):
+        if bar is not None:
+            bar.update(1)
+        if verbose:
+            line = info.error or f"loaded {info.path}: {info.documents} document(s), {info.triples} triples"
+            (bar.write if bar is not None else lambda s: click.echo(s, err=True))(line)
+
+    with open_store(store_dir, endpoint, update_endpoint, graph_store, retries, read_only=False) as store:
+        report = load_paths(store, paths, encoding=encoding, on_file=step)
+    if bar is not None:
+        bar.close()
+    click.echo(report.summary(), err=True)
+    sys.exit(2 if report.failures else 0)
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
+              help="A parameter of the query, bound as an RDF term of its declared type (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--list", "list_", is_flag=True, help="List the library's queries with their descriptions.")
+@store_options
+def query(query, params, fmt, list_, store_dir, endpoint, update_endpoint, graph_store, retries) -> None:
+    """Run QUERY, the name of a library query (queries/NAME.rq) or a .rq file of your own,
+    against the embedded store or --endpoint.
+
+    Exit status: 0 answered (for a `*-violation` check: and found nothing), 1 a check found
+    something, 2 an error.
+    """
+    from policykg import querylib
+
+    if list_:
+        for q in querylib.library().values():
+            ps = " ".join(f"[{p.name}={p.type}]" if p.optional else f"{p.name}={p.type}" for p in q.params)
+            click.echo(f"{q.name}{'  ' + ps if ps else ''}\n    {q.description}")
+        return
+    if not query:
+        raise click.UsageError("name a query (policykg query --list shows them) or a .rq file")
+    q = querylib.find(query)
+    raw = {}
+    for p in params:
+        name, eq, value = p.partition("=")
+        if not eq:
+            raise click.UsageError(f"--param {p!r}: write NAME=VALUE")
+        raw[name.strip()] = value
+    bound = querylib.bind(q, raw)
+    with open_store(store_dir, endpoint, update_endpoint, graph_store, retries, read_only=True) as store:
+        res = store.select(q.text, bound)
+    click.echo(querylib.format_results(res, fmt))
+    sys.exit(1 if q.is_check and res.rows else 0)
+
+
+@main.command()
+@click.option("--store", "store_dir", metavar="DIR", default=None, type=click.Path(file_okay=False),
+              help="The embedded store's folder [default: $POLICYKG_STORE or ~/.local/share/policykg/store].")
+@click.option("--bind", "host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=7878, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--writable", is_flag=True, help="Accept SPARQL updates and Graph Store writes too.")
+def serve(store_dir, host, port, writable) -> None:
+    """Serve the embedded store as a SPARQL 1.1 endpoint, with a query page for the browser.
+
+    Read-only unless --writable. While it runs, it holds the store: load through the server
+    (--endpoint .../query --update-endpoint .../update) or stop it first.
+    """
+    from policykg.serve import serve as run
+
+    sys.exit(run(store_dir, host, port, writable=writable))
+
+
 if __name__ == "__main__":
     main()

@@ -80,3 +80,16 @@ def reasoned_world(ntriples: bytes) -> owlready2.World:
     owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0,
                                    ignore_unsupported_datatypes=True)
     return world
+
+
+@pytest.fixture(scope="session")
+def seed_store(seed_paths):
+    """An in-memory embedded store holding the five seed plans (one named graph each), the
+    ontology and the mapping tables, loaded the way `policykg load` loads them."""
+    from policykg.load import load_paths
+    from policykg.store import EmbeddedStore
+
+    store = EmbeddedStore(None)
+    report = load_paths(store, seed_paths)
+    assert not report.failures, report.summary()
+    return store

@@ -1,0 +1,187 @@
+"""Loading plans and RDF files into a store, one named graph per document.
+
+A plan is extracted and its graph named by the document's IRI. An RDF file (Turtle,
+N-Triples, N-Quads, TriG, JSON-LD, RDF/XML) keeps the named graphs it declares; its
+default-graph triples go to the graph of the one document read from a source text that it
+describes, or, when it describes none or several, to a graph named after the file. Loading a
+document again replaces its graph as a whole (store.py). The ontology and the mapping tables
+(as SKOS, mapping_scheme.py) have graphs of their own, refreshed on every load.
+
+One bad file never costs the others: each file is read and written on its own, failures are
+collected with their reason, and a server that stops answering ends the batch with every
+document not yet written listed as not loaded.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import URIRef
+from rdflib.namespace import PROV, RDF
+
+from policykg.emit import PK
+from policykg.errors import PolicyKGError
+from policykg.store import MAPPINGS_GRAPH, ONTOLOGY_GRAPH, GraphPayload, Store
+
+RDF_SUFFIXES = {".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".trig": "trig", ".jsonld": "json-ld",
+                ".rdf": "xml", ".owl": "xml"}
+
+_OX_FORMATS = {"turtle": "TURTLE", "nt": "N_TRIPLES", "nquads": "N_QUADS", "trig": "TRIG", "json-ld": "JSON_LD",
+               "xml": "RDF_XML"}
+
+
+class ServerUnavailableError(PolicyKGError):
+    """The store stopped answering; what is not written yet cannot be."""
+
+
+@dataclass
+class FileLoad:
+    """What one input file became."""
+
+    path: str
+    graphs: list[str] = field(default_factory=list)
+    documents: int = 0
+    measures: int = 0
+    triples: int = 0
+    error: str | None = None
+
+
+@dataclass
+class LoadReport:
+    files: list[FileLoad] = field(default_factory=list)
+
+    @property
+    def loaded(self) -> list[FileLoad]:
+        return [f for f in self.files if f.error is None]
+
+    @property
+    def failures(self) -> list[FileLoad]:
+        return [f for f in self.files if f.error is not None]
+
+    def summary(self) -> str:
+        ok = self.loaded
+        lines = [f"loaded {len(ok)} file(s): {sum(f.documents for f in ok)} document(s), "
+                 f"{sum(f.measures for f in ok)} measure(s), {sum(f.triples for f in ok)} triple(s); "
+                 f"{len(self.failures)} failure(s)"]
+        lines += [f"  not loaded: {f.error}" for f in self.failures]
+        return "\n".join(lines)
+
+
+# -- payloads ---------------------------------------------------------------------------------
+
+def is_rdf(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in RDF_SUFFIXES
+
+
+def _count(triples: Iterable[tuple], pred, obj) -> int:
+    return sum(1 for _s, p, o in triples if p == pred and o == obj)
+
+
+def plan_payloads(path: str | Path, *, encoding: str | None = None) -> tuple[list[GraphPayload], FileLoad]:
+    """Extract a plan: one payload, its graph named by the document IRI."""
+    from policykg.emit import document_iri, to_graph
+    from policykg.pipeline import document_from_path
+
+    doc = document_from_path(path, encoding=encoding)
+    g = to_graph(doc)
+    iri = document_iri(doc.doc_number, doc.plan_title, doc.sha256)
+    data = g.serialize(format="nt", encoding="utf-8")
+    info = FileLoad(str(path), [str(iri)], documents=1,
+                    measures=len(set(g.subjects(RDF.type, PK.Measure))), triples=len(g))
+    return [GraphPayload(iri, data, len(g))], info
+
+
+def rdf_payloads(path: str | Path) -> tuple[list[GraphPayload], FileLoad]:
+    """Read an RDF file; group its statements by the graph they go to."""
+    import pyoxigraph as ox
+
+    p = Path(path)
+    fmt = getattr(ox.RdfFormat, _OX_FORMATS[RDF_SUFFIXES[p.suffix.lower()]])
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise PolicyKGError(f"{p}: no such file") from None
+    except OSError as e:
+        raise PolicyKGError(f"{p}: cannot read: {e.strerror or e}") from None
+    if not data.strip():
+        raise PolicyKGError(f"{p}: the file is empty")
+    try:
+        quads = list(ox.parse(data, format=fmt, base_iri=p.resolve().as_uri()))
+    except (SyntaxError, ValueError) as e:
+        raise PolicyKGError(f"{p}: not valid {fmt.name}: {e}") from None
+    by_graph: dict[str, list] = {}
+    for q in quads:
+        g = None if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name
+        by_graph.setdefault(str(g.value) if g is not None else "", []).append(ox.Triple(q.subject, q.predicate, q.object))
+    if any(isinstance(q.graph_name, ox.BlankNode) for q in quads):
+        raise PolicyKGError(f"{p}: graphs named by blank nodes cannot be replaced later; name them with IRIs")
+
+    a, derived, source_text = ox.NamedNode(str(RDF.type)), ox.NamedNode(str(PROV.wasDerivedFrom)), \
+        ox.NamedNode(str(PK.SourceText))
+    payloads, info = [], FileLoad(str(p))
+    for name, triples in by_graph.items():
+        if not name:
+            sources = {t.subject for t in triples if t.predicate == a and t.object == source_text}
+            docs = {t.subject for t in triples if t.predicate == derived and t.object in sources}
+            name = docs.pop().value if len(docs) == 1 else p.resolve().as_uri()
+        nt = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+        payloads.append(GraphPayload(URIRef(name), nt, len(triples)))
+        info.graphs.append(name)
+        info.triples += len(triples)
+        info.documents += _count(((t.subject, t.predicate, t.object) for t in triples),
+                                 a, ox.NamedNode(str(PK.PolicyDocument)))
+        info.measures += _count(((t.subject, t.predicate, t.object) for t in triples), a, ox.NamedNode(str(PK.Measure)))
+    return payloads, info
+
+
+def payloads_for(path: str | Path, *, encoding: str | None = None) -> tuple[list[GraphPayload], FileLoad]:
+    return rdf_payloads(path) if is_rdf(path) else plan_payloads(path, encoding=encoding)
+
+
+def reference_payloads() -> list[GraphPayload]:
+    """The ontology and the mapping tables, each in its own graph."""
+    from rdflib import Graph
+
+    from policykg.mapping_scheme import mappings_graph
+    from policykg.resources import ontology_turtle
+
+    onto = Graph().parse(data=ontology_turtle(), format="turtle")
+    maps = mappings_graph()
+    return [GraphPayload(ONTOLOGY_GRAPH, onto.serialize(format="nt", encoding="utf-8"), len(onto)),
+            GraphPayload(MAPPINGS_GRAPH, maps.serialize(format="nt", encoding="utf-8"), len(maps))]
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+def load_paths(store: Store, paths: Iterable[str | Path], *, encoding: str | None = None,
+               on_file: Callable[[FileLoad], None] | None = None, reference: bool = True) -> LoadReport:
+    """Load each file into `store`, each in its own transaction(s); report what became of each.
+
+    `on_file` is called after each file (for progress). The ontology and mapping graphs are
+    refreshed first unless `reference` is False."""
+    report = LoadReport()
+    paths = list(paths)
+    down: str | None = None
+    if reference:
+        try:
+            store.replace_graphs(reference_payloads())
+        except ServerUnavailableError as e:
+            down = str(e)
+    for path in paths:
+        if down is not None:
+            info = FileLoad(str(path), error=f"{path}: not loaded: {down}")
+        else:
+            try:
+                payloads, info = payloads_for(path, encoding=encoding)
+                store.replace_graphs(payloads)
+            except ServerUnavailableError as e:
+                down = str(e)
+                info = FileLoad(str(path), error=f"{path}: not loaded: {e}")
+            except PolicyKGError as e:
+                msg = str(e)
+                info = FileLoad(str(path), error=msg if msg.startswith(str(path)) else f"{path}: {msg}")
+        report.files.append(info)
+        if on_file:
+            on_file(info)
+    return report

@@ -1,0 +1,299 @@
+"""Any SPARQL 1.1 server as a store: queries through SPARQLWrapper, loads through the Graph
+Store Protocol (when the server has one) or SPARQL Update, always into a staging graph that
+replaces the document's graph in one `MOVE`.
+
+Credentials come from the environment (POLICYKG_USER, POLICYKG_PASSWORD, POLICYKG_AUTH) or the
+config file (POLICYKG_CONFIG, else ~/.config/policykg/config.toml), never from the command
+line, and are never echoed. Transient failures (refused or dropped connections, 429, 502–504)
+are retried with exponential backoff; a server that stays down ends in ServerUnavailableError.
+
+Parameters are bound as RDF terms: the SPARQL protocol has no binding of its own, so each
+value is written as an escaped N-Triples term in a VALUES block opening the query's top-level
+WHERE group, a place chosen from the query's own tokens, never from the value.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Node
+
+from policykg.load import ServerUnavailableError
+from policykg.store import GraphPayload, Results, Store, StoreError, staging_graph
+
+TRANSIENT_STATUS = {429, 502, 503, 504}
+BATCH_TRIPLES = 20000   # triples per request when a graph is sent in parts
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    query: str
+    update: str | None = None
+    graph_store: str | None = None
+    user: str | None = None
+    password: str | None = None
+    auth: str | None = None          # basic | digest | None (as the server asks)
+    retries: int = 3
+    timeout: float = 60.0
+
+    def __repr__(self) -> str:  # never show the password
+        return f"ServerConfig(query={self.query!r}, update={self.update!r}, graph_store={self.graph_store!r})"
+
+
+def config_path() -> Path:
+    if os.environ.get("POLICYKG_CONFIG"):
+        return Path(os.environ["POLICYKG_CONFIG"]).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "policykg" / "config.toml"
+
+
+def server_config(query: str, *, update: str | None = None, graph_store: str | None = None,
+                  retries: int | None = None) -> ServerConfig:
+    """The settings for one server: command-line URLs first, then the config file's
+    [servers."QUERY-URL"] table, with credentials from the environment before the file."""
+    section: dict = {}
+    path = config_path()
+    if path.exists():
+        try:
+            section = tomllib.loads(path.read_text(encoding="utf-8")).get("servers", {}).get(query, {})
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise StoreError(f"{path}: not a valid TOML config file: {e}") from None
+    auth = os.environ.get("POLICYKG_AUTH") or section.get("auth")
+    if auth not in (None, "basic", "digest"):
+        raise StoreError(f"auth must be basic or digest, not {auth!r}")
+    return ServerConfig(
+        query=query, update=update or section.get("update"), graph_store=graph_store or section.get("graph_store"),
+        user=os.environ.get("POLICYKG_USER") or section.get("user"),
+        password=os.environ.get("POLICYKG_PASSWORD") or section.get("password"), auth=auth,
+        retries=retries if retries is not None else int(section.get("retries", 3)))
+
+
+# -- binding parameters -----------------------------------------------------------------------
+
+_TOKENS = re.compile(r"""
+    (?P<comment>\#[^\n]*)
+  | (?P<string>'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\s]*>)
+  | (?P<var>[?$]\w+)
+  | (?P<open>\{) | (?P<close>\})
+  | (?P<word>[A-Za-z_][\w-]*)
+""", re.X | re.S)
+
+
+def where_brace(query: str) -> int:
+    """Offset just after the `{` that opens the query's top-level WHERE group (the first
+    top-level group when the keyword WHERE is left out)."""
+    depth, saw_where, first = 0, False, None
+    for m in _TOKENS.finditer(query):
+        kind = m.lastgroup
+        if kind == "word" and depth == 0:
+            saw_where = m.group().upper() == "WHERE"
+        elif kind == "open":
+            if depth == 0:
+                if saw_where:
+                    return m.end()
+                if first is None:
+                    first = m.end()
+            depth += 1
+            saw_where = False
+        elif kind == "close":
+            depth -= 1
+    if first is None:
+        raise StoreError("the query has no WHERE group to bind parameters in")
+    return first
+
+
+def _nt(term: Node) -> str:
+    if isinstance(term, URIRef):
+        if re.search(r'[\s<>"{}|^`\\]', str(term)):
+            raise StoreError(f"not a valid IRI: {str(term)!r}")
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        s = str(term)
+        s = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+        if term.language:
+            return f'"{s}"@{term.language}'
+        if term.datatype and term.datatype != XSD.string:
+            return f'"{s}"^^<{term.datatype}>'
+        return f'"{s}"'
+    raise StoreError(f"cannot bind {term!r} as a parameter")
+
+
+def with_values(query: str, params: Mapping[str, Node] | None) -> str:
+    """The query with a VALUES block binding params at the start of its WHERE group."""
+    if not params:
+        return query
+    names = list(params)
+    block = (f" VALUES ({' '.join('?' + n for n in names)}) {{ ({' '.join(_nt(params[n]) for n in names)}) }} ")
+    at = where_brace(query)
+    return query[:at] + block + query[at:]
+
+
+# -- answers ----------------------------------------------------------------------------------
+
+def _term(b: dict) -> Node:
+    t = b["type"]
+    if t == "uri":
+        return URIRef(b["value"])
+    if t == "bnode":
+        return BNode(b["value"])
+    if "xml:lang" in b:
+        return Literal(b["value"], lang=b["xml:lang"])
+    dt = b.get("datatype")
+    return Literal(b["value"], datatype=URIRef(dt) if dt and dt != str(XSD.string) else None)
+
+
+class RemoteStore(Store):
+    def __init__(self, config: ServerConfig):
+        import requests
+
+        self.config = config
+        self.location = config.query
+        self._session = requests.Session()
+        self._auth = None
+
+    # transport -----------------------------------------------------------------------------
+    def _credentials_auth(self, challenge: str):
+        from requests.auth import HTTPBasicAuth, HTTPDigestAuth
+
+        c = self.config
+        if not (c.user and c.password):
+            return None
+        kind = c.auth or ("digest" if challenge.lower().startswith("digest") else "basic")
+        return HTTPDigestAuth(c.user, c.password) if kind == "digest" else HTTPBasicAuth(c.user, c.password)
+
+    def _request(self, method: str, url: str, **kw):
+        """One HTTP request with retries on transient failures and auth as the server asks."""
+        import requests
+
+        delay = 0.5
+        for attempt in range(self.config.retries + 1):
+            last = attempt == self.config.retries
+            try:
+                r = self._session.request(method, url, auth=self._auth, timeout=self.config.timeout, **kw)
+            except (requests.ConnectionError, requests.Timeout) as e:
+                if last:
+                    raise ServerUnavailableError(
+                        f"cannot reach the SPARQL server at {url} ({type(e).__name__}) after "
+                        f"{self.config.retries + 1} attempt(s); is it running?") from None
+                time.sleep(delay)
+                delay *= 2
+                continue
+            if r.status_code == 401 and self._auth is None:
+                self._auth = self._credentials_auth(r.headers.get("WWW-Authenticate", ""))
+                if self._auth is None:
+                    raise StoreError(f"{url} asks for credentials: set POLICYKG_USER and POLICYKG_PASSWORD, "
+                                     f"or user and password in {config_path()}")
+                continue
+            if r.status_code in TRANSIENT_STATUS and not last:
+                time.sleep(delay)
+                delay *= 2
+                continue
+            if r.status_code in TRANSIENT_STATUS:
+                raise ServerUnavailableError(f"{url} answered HTTP {r.status_code} after "
+                                             f"{self.config.retries + 1} attempt(s)")
+            if r.status_code in (401, 403):
+                raise StoreError(f"{url} refused the credentials (HTTP {r.status_code})")
+            if r.status_code >= 400:
+                raise StoreError(f"{url} answered HTTP {r.status_code}: {r.text.strip()[:300]}")
+            return r
+        raise ServerUnavailableError(f"{url}: no answer after {self.config.retries + 1} attempt(s)")
+
+    # queries -------------------------------------------------------------------------------
+    def _query(self, query: str, params, accept: str):
+        from SPARQLWrapper import DIGEST, POST, SPARQLWrapper
+        from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+
+        text = with_values(query, params)
+        delay = 0.5
+        for attempt in range(self.config.retries + 1):
+            sw = SPARQLWrapper(self.config.query)
+            sw.setMethod(POST)
+            sw.setRequestMethod("postdirectly")
+            sw.setQuery(text)
+            sw.addCustomHttpHeader("Accept", accept)
+            sw.setTimeout(int(self.config.timeout))
+            if self.config.user and self.config.password and self.config.auth:
+                sw.setCredentials(self.config.user, self.config.password)
+                if self.config.auth == "digest":
+                    sw.setHTTPAuth(DIGEST)
+            try:
+                return sw.query().response.read()
+            except SPARQLWrapperException as e:
+                raise StoreError(f"{self.config.query} rejected the query: {str(e).strip()[:400]}") from None
+            except OSError as e:   # urllib's URLError, HTTPError, refused connections
+                code = getattr(e, "code", None)
+                if code is not None and code not in TRANSIENT_STATUS:
+                    raise StoreError(f"{self.config.query} answered HTTP {code}: {e}") from None
+                if attempt == self.config.retries:
+                    raise ServerUnavailableError(
+                        f"cannot reach the SPARQL server at {self.config.query} ({getattr(e, 'reason', e)}) after "
+                        f"{self.config.retries + 1} attempt(s); is it running?") from None
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+    def select(self, query: str, params: Mapping[str, Node] | None = None) -> Results:
+        raw = self._query(query, params, "application/sparql-results+json")
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise StoreError(f"{self.config.query} did not answer with SPARQL JSON results: {raw[:200]!r}") from None
+        if "boolean" in data:
+            return Results(["ask"], [{"ask": Literal(bool(data["boolean"]))}])
+        variables = data["head"]["vars"]
+        rows = [{k: _term(v) for k, v in b.items()} for b in data["results"]["bindings"]]
+        return Results(variables, rows)
+
+    def construct(self, query: str, params: Mapping[str, Node] | None = None) -> bytes:
+        from rdflib import Graph
+
+        raw = self._query(query, params, "application/n-triples, text/turtle;q=0.9")
+        g = Graph()
+        try:
+            g.parse(data=raw, format="turtle")   # N-Triples is Turtle
+        except Exception as e:  # noqa: BLE001 - rdflib raises many kinds of parse errors
+            raise StoreError(f"{self.config.query} answered a CONSTRUCT with unreadable RDF: {e}") from None
+        return g.serialize(format="nt", encoding="utf-8")
+
+    # updates -------------------------------------------------------------------------------
+    def update(self, text: str) -> None:
+        if not self.config.update:
+            raise StoreError(f"{self.config.query}: no update endpoint; give --update-endpoint URL")
+        self._request("POST", self.config.update, data={"update": text},
+                      headers={"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"})
+
+    def _send(self, staging: URIRef, payload: GraphPayload) -> None:
+        lines = payload.ntriples.splitlines(keepends=True)
+        has_bnodes = b"_:" in payload.ntriples
+        size = len(lines) if has_bnodes else BATCH_TRIPLES   # blank nodes must arrive in one request
+        parts = [b"".join(lines[i:i + size]) for i in range(0, len(lines), size)] or [b""]
+        if self.config.graph_store:
+            for i, part in enumerate(parts):
+                self._request("PUT" if i == 0 else "POST", self.config.graph_store, params={"graph": str(staging)},
+                              data=part, headers={"Content-Type": "application/n-triples; charset=utf-8"})
+        else:
+            self.update(f"DROP SILENT GRAPH <{staging}>")
+            for part in parts:
+                self.update(f"INSERT DATA {{ GRAPH <{staging}> {{\n{part.decode('utf-8')}\n}} }}")
+
+    def replace_graphs(self, payloads: list[GraphPayload]) -> None:
+        for p in payloads:
+            self._send(staging_graph(str(p.graph)), p)
+        self.update(" ;\n".join(f"MOVE SILENT GRAPH <{staging_graph(str(p.graph))}> TO GRAPH <{p.graph}>"
+                                for p in payloads))
+
+    def drop_graphs(self, graphs: list[URIRef]) -> None:
+        if graphs:
+            self.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
+
+    def close(self) -> None:
+        self._session.close()

@@ -1,0 +1,291 @@
+"""Triple stores: the embedded one (Oxigraph, on disk) and any SPARQL 1.1 server (remote.py).
+
+Both hold one named graph per document, named by the document's IRI, plus the ontology and
+the mapping tables in graphs of their own; queries see the union of all graphs as their
+default graph. A graph is replaced as a whole or not at all: the new triples go to a staging
+graph first and take the old graph's place in one transactional `MOVE`, so a failure half-way
+leaves the old graph as it was.
+
+Results come back as rdflib terms, whatever the store, so that answers compare and print the
+same way.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Node
+
+from policykg.errors import PolicyKGError
+
+GRAPH = "https://w3id.org/policykg/graph/"
+ONTOLOGY_GRAPH = URIRef(GRAPH + "ontology")
+MAPPINGS_GRAPH = URIRef(GRAPH + "mappings")
+STAGING = GRAPH + "staging/"
+
+
+class StoreError(PolicyKGError):
+    """The store cannot be opened, read or written."""
+
+
+class StoreBusyError(StoreError):
+    """Another process holds the embedded store (a running `policykg serve`, another load)."""
+
+
+def default_store_dir() -> Path:
+    """$POLICYKG_STORE, else $XDG_DATA_HOME/policykg/store (~/.local/share/policykg/store)."""
+    if os.environ.get("POLICYKG_STORE"):
+        return Path(os.environ["POLICYKG_STORE"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "policykg" / "store"
+
+
+SERVER_FILE = "policykg-serve.json"
+
+
+def _writer_active(path: Path) -> bool:
+    """Whether another process holds the store's write lock (RocksDB's fcntl lock on LOCK)."""
+    import fcntl
+
+    try:
+        with open(path / "LOCK", "a+b") as f:
+            try:
+                fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.lockf(f, fcntl.LOCK_UN)
+    except FileNotFoundError:
+        return False
+    return False
+
+
+def running_server(path: Path) -> dict | None:
+    """The `policykg serve` process serving this store, if one is alive."""
+    import json
+
+    try:
+        info = json.loads((path / SERVER_FILE).read_text(encoding="utf-8"))
+        os.kill(int(info["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return info
+
+
+def staging_graph(graph: str) -> URIRef:
+    """The staging graph a graph's new triples are written to before they replace it."""
+    return URIRef(STAGING + hashlib.sha1(graph.encode("utf-8")).hexdigest())
+
+
+@dataclass
+class Results:
+    """A SELECT answer: the projected variables and one row per solution (unbound -> absent)."""
+
+    variables: list[str]
+    rows: list[dict[str, Node]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[dict[str, Node]]:
+        return iter(self.rows)
+
+    def column(self, var: str) -> list[Node | None]:
+        return [r.get(var) for r in self.rows]
+
+
+@dataclass(frozen=True)
+class GraphPayload:
+    """The whole new content of one named graph, as N-Triples."""
+
+    graph: URIRef
+    ntriples: bytes
+    triples: int
+
+
+class Store(ABC):
+    """What the loader, the query library and validation need of a triple store."""
+
+    location: str
+
+    @abstractmethod
+    def select(self, query: str, params: Mapping[str, Node] | None = None) -> Results:
+        """Run a SELECT (or ASK, answered as one row with ?ask) query with the params bound."""
+
+    @abstractmethod
+    def construct(self, query: str, params: Mapping[str, Node] | None = None) -> bytes:
+        """Run a CONSTRUCT or DESCRIBE query; the answer as N-Triples."""
+
+    @abstractmethod
+    def replace_graphs(self, payloads: list[GraphPayload]) -> None:
+        """Give each graph exactly the payload's triples, all of them or (on failure) none."""
+
+    @abstractmethod
+    def drop_graphs(self, graphs: list[URIRef]) -> None:
+        """Remove these graphs."""
+
+    def graph_sizes(self) -> dict[str, int]:
+        """Named graph -> number of triples, staging graphs left out."""
+        res = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        return {str(r["g"]): int(r["n"]) for r in res if not str(r["g"]).startswith(STAGING)}
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the store."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# -- Oxigraph terms <-> rdflib terms ----------------------------------------------------------
+
+def to_rdflib(term) -> Node:
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        dt = term.datatype.value
+        return Literal(term.value, datatype=None if dt == str(XSD.string) else URIRef(dt))
+    raise StoreError(f"unsupported term in a query answer: {term!r}")
+
+
+def to_oxigraph(term: Node):
+    import pyoxigraph as ox
+
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise StoreError(f"cannot bind {term!r} as an RDF term")
+
+
+class EmbeddedStore(Store):
+    """An Oxigraph store on disk (or in memory with path=None), queried in-process."""
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
+        import pyoxigraph as ox
+
+        self.path = Path(path) if path is not None else None
+        self.location = str(self.path) if self.path else "(in memory)"
+        self.read_only = read_only
+        try:
+            if self.path is None:
+                self._store = ox.Store()
+            elif read_only:
+                if not (self.path / "CURRENT").exists():
+                    raise StoreError(f"{self.path}: no store here; load documents first (policykg load PATH...)")
+                if _writer_active(self.path):
+                    raise StoreBusyError(f"{self.path}: another process is writing the store (a load, or "
+                                         "`policykg serve --writable`); wait for it, or query through its endpoint")
+                self._store = ox.Store.read_only(str(self.path))
+            else:
+                server = running_server(self.path)
+                if server:
+                    raise StoreBusyError(
+                        f"{self.path}: `policykg serve` (pid {server['pid']}) is serving this store read-only; "
+                        f"stop it before writing, or serve it with --writable and load through "
+                        f"--endpoint {server['url']}query --update-endpoint {server['url']}update")
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(self.path))
+        except OSError as e:
+            if "lock" in str(e).lower():
+                raise StoreBusyError(
+                    f"{self.path}: the store is in use by another process (a running `policykg serve` or load?); "
+                    "stop it, or query through its endpoint with --endpoint") from e
+            raise StoreError(f"{self.path}: cannot open the store: {e}") from e
+
+    # queries -------------------------------------------------------------------------------
+    def _query(self, query: str, params: Mapping[str, Node] | None):
+        import pyoxigraph as ox
+
+        subs = {ox.Variable(k): to_oxigraph(v) for k, v in (params or {}).items()}
+        try:
+            return self._store.query(query, use_default_graph_as_union=True, substitutions=subs or None)
+        except SyntaxError as e:
+            raise StoreError(f"the query is not valid SPARQL: {e}") from e
+        except OSError as e:
+            raise StoreError(f"{self.location}: the query failed: {e}") from e
+
+    def select(self, query: str, params: Mapping[str, Node] | None = None) -> Results:
+        import pyoxigraph as ox
+
+        answer = self._query(query, params)
+        if isinstance(answer, ox.QueryBoolean):
+            return Results(["ask"], [{"ask": Literal(bool(answer))}])
+        if not isinstance(answer, ox.QuerySolutions):
+            raise StoreError("expected a SELECT or ASK query, got a CONSTRUCT or DESCRIBE query")
+        variables = [v.value for v in answer.variables]
+        rows = []
+        for sol in answer:
+            row = {}
+            for v in variables:
+                t = sol[v]
+                if t is not None:
+                    row[v] = to_rdflib(t)
+            rows.append(row)
+        return Results(variables, rows)
+
+    def construct(self, query: str, params: Mapping[str, Node] | None = None) -> bytes:
+        import pyoxigraph as ox
+
+        answer = self._query(query, params)
+        if not isinstance(answer, ox.QueryTriples):
+            raise StoreError("expected a CONSTRUCT or DESCRIBE query")
+        return ox.serialize(answer, format=ox.RdfFormat.N_TRIPLES) or b""
+
+    # updates -------------------------------------------------------------------------------
+    def _writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"{self.location}: the store was opened read-only")
+
+    def replace_graphs(self, payloads: list[GraphPayload]) -> None:
+        import pyoxigraph as ox
+
+        self._writable()
+        try:
+            for p in payloads:
+                staging = staging_graph(str(p.graph))
+                self._store.remove_graph(ox.NamedNode(str(staging)))
+                # load() is transactional: the staging graph gets all of it or nothing.
+                self._store.load(p.ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(staging)))
+            # One update, one transaction: every graph changes at once, or none does.
+            self._store.update(" ;\n".join(
+                f"MOVE SILENT GRAPH <{staging_graph(str(p.graph))}> TO GRAPH <{p.graph}>" for p in payloads))
+        except (OSError, SyntaxError, ValueError) as e:
+            raise StoreError(f"{self.location}: the load failed, the store is unchanged: {e}") from e
+
+    def drop_graphs(self, graphs: list[URIRef]) -> None:
+        self._writable()
+        if graphs:
+            self._store.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
+
+    def dump_nquads(self, out) -> None:
+        import pyoxigraph as ox
+
+        self._store.dump(out, format=ox.RdfFormat.N_QUADS)
+
+    def flush(self) -> None:
+        if self.path is not None and not self.read_only:
+            self._store.flush()
+
+    def close(self) -> None:
+        self.flush()
+        self._store = None  # the database is closed when the object is released
