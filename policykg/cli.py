@@ -58,32 +58,6 @@ def extract(path: str, fmt: str, encoding: str | None, summary: bool, quiet: boo
         click.echo(summarize(doc), err=True)
 
 
-@main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle", "html"]), default="text",
-              show_default=True, help="Report format; turtle is the standard sh:ValidationReport.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the messages.")
-@click.option("--fail-on", type=click.Choice(["violation", "warning"]), default="violation", show_default=True,
-              help="Exit 1 on violations only, or on warnings too.")
-@click.option("--encoding", default=None, metavar="CODEC", help="Read plain-text plans in this encoding.")
-def validate(paths: tuple[str, ...], fmt: str, lang: str, fail_on: str, encoding: str | None) -> None:
-    """Check plans against the SHACL shapes: every measure has a lead unit and a time frame,
-    targets have values and units, documents have a title, a date and measures.
-
-    PATHS are plans (extracted on the way) or graphs in RDF (.ttl .nt .nq .jsonld .rdf).
-    The report groups findings by document and names each measure by its number and
-    opening words. Exit status: 0 conforms, 1 violations (with --fail-on warning, warnings
-    too), 2 a file could not be read (the others are still checked).
-    """
-    from policykg.report import FORMATTERS
-    from policykg.validate import validate_paths
-
-    report = validate_paths(paths, encoding=encoding)
-    click.echo(FORMATTERS[fmt](report, lang))
-    sys.exit(report.exit_code(fail_on))
-
-
 # -- stores ------------------------------------------------------------------------------------
 
 def store_options(f):
@@ -209,6 +183,41 @@ def serve(store_dir, host, port, writable) -> None:
     from policykg.serve import serve as run
 
     sys.exit(run(store_dir, host, port, writable=writable))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, path_type=str))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle", "html"]), default="text",
+              show_default=True, help="Report format; turtle is the standard sh:ValidationReport.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the messages.")
+@click.option("--fail-on", type=click.Choice(["violation", "warning"]), default="violation", show_default=True,
+              help="Exit 1 on violations only, or on warnings too.")
+@click.option("--encoding", default=None, metavar="CODEC", help="Read plain-text plans in this encoding.")
+@store_options
+def validate(paths, fmt, lang, fail_on, encoding, store_dir, endpoint, update_endpoint, graph_store, retries) -> None:
+    """Check plans against the SHACL shapes: every measure has a lead unit and a time frame,
+    targets have values and units, documents have a title, a date and measures.
+
+    PATHS are plans (extracted on the way) or graphs in RDF (.ttl .nt .nq .jsonld .rdf).
+    Without PATHS, the documents loaded in the store are checked (--store DIR, the default
+    store, or --endpoint URL). The report groups findings by document and names each
+    measure by its number and opening words. Exit status: 0 conforms, 1 violations (with
+    --fail-on warning, warnings too), 2 a file or the store could not be read (the other
+    files are still checked).
+    """
+    from policykg.report import FORMATTERS
+    from policykg.validate import validate_paths, validate_store
+
+    if paths and (store_dir or endpoint):
+        raise click.UsageError("give PATHS, or --store / --endpoint to check what is loaded, not both")
+    if paths:
+        report = validate_paths(paths, encoding=encoding)
+    else:
+        with open_store(store_dir, endpoint, update_endpoint, graph_store, retries, read_only=True) as store:
+            report = validate_store(store)
+    click.echo(FORMATTERS[fmt](report, lang))
+    sys.exit(report.exit_code(fail_on))
 
 
 if __name__ == "__main__":

@@ -73,8 +73,8 @@ class _Emitter:
     def span(self, sp: Span, exact: str | None = None) -> URIRef:
         node = URIRef(f"{self.iri}/span/{sp.start}-{sp.end}")
         self.add(node, RDF.type, PK.TextSpan)
-        self.add(node, OA.start, Literal(sp.start, datatype=XSD.nonNegativeInteger))
-        self.add(node, OA.end, Literal(sp.end, datatype=XSD.nonNegativeInteger))
+        self.add(node, OA.start, Literal(sp.start, datatype=XSD.integer))
+        self.add(node, OA.end, Literal(sp.end, datatype=XSD.integer))
         self.add(node, PK.inSource, self.source)
         if exact is not None:
             self.add(node, OA.exact, Literal(exact))
@@ -134,7 +134,7 @@ class _Emitter:
         self.add(self.source, RDF.type, PK.SourceText)
         self.add(self.source, PK.sha256, Literal(d.sha256))
         self.add(self.source, PK.mediaType, Literal(d.media_type))
-        self.add(self.source, PK.charCount, Literal(d.char_count, datatype=XSD.nonNegativeInteger))
+        self.add(self.source, PK.charCount, Literal(d.char_count, datatype=XSD.integer))
         if d.plan_title:
             self.add(doc, DCTERMS.title, Literal(d.plan_title))
             self.field_span(DCTERMS.title, d.plan_title_span, d.plan_title)
@@ -198,7 +198,7 @@ class _Emitter:
         self.add(s, RDF.type, cls)
         if node.number:
             self.add(s, PK.outlineNumber, Literal(node.number))
-        self.add(s, PK.position, Literal(pos, datatype=XSD.nonNegativeInteger))
+        self.add(s, PK.position, Literal(pos, datatype=XSD.integer))
         if node.heading:
             self.add(s, PK.heading, Literal(node.heading))
         parent = self.node_iris.get(id(node.parent)) if node.parent is not None else doc

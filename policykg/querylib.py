@@ -8,8 +8,9 @@ answers, the parameters it takes and the columns it returns.
     # returns: document, title, number, measure, role, written
 
 Parameters are typed (iri, string, integer, decimal, gYear, date, boolean) and bound to the
-query's variables of the same name as RDF terms, never pasted into its text (store.py and
-remote.py do the binding). An optional parameter left out leaves its variable free.
+query's variables of the same name as RDF terms, in a VALUES block opening the query's WHERE
+group (binding.py), the same way on every store. An optional parameter left out leaves its
+variable free.
 """
 from __future__ import annotations
 

@@ -7,15 +7,12 @@ config file (POLICYKG_CONFIG, else ~/.config/policykg/config.toml), never from t
 line, and are never echoed. Transient failures (refused or dropped connections, 429, 502–504)
 are retried with exponential backoff; a server that stays down ends in ServerUnavailableError.
 
-Parameters are bound as RDF terms: the SPARQL protocol has no binding of its own, so each
-value is written as an escaped N-Triples term in a VALUES block opening the query's top-level
-WHERE group, a place chosen from the query's own tokens, never from the value.
+Parameters are bound as in the embedded store (binding.py).
 """
 from __future__ import annotations
 
 import json
 import os
-import re
 import time
 import tomllib
 from collections.abc import Mapping
@@ -26,6 +23,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
+from policykg.binding import with_values
 from policykg.load import ServerUnavailableError
 from policykg.store import GraphPayload, Results, Store, StoreError, staging_graph
 
@@ -74,67 +72,6 @@ def server_config(query: str, *, update: str | None = None, graph_store: str | N
         user=os.environ.get("POLICYKG_USER") or section.get("user"),
         password=os.environ.get("POLICYKG_PASSWORD") or section.get("password"), auth=auth,
         retries=retries if retries is not None else int(section.get("retries", 3)))
-
-
-# -- binding parameters -----------------------------------------------------------------------
-
-_TOKENS = re.compile(r"""
-    (?P<comment>\#[^\n]*)
-  | (?P<string>'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-  | (?P<iri><[^<>"{}|^`\\\s]*>)
-  | (?P<var>[?$]\w+)
-  | (?P<open>\{) | (?P<close>\})
-  | (?P<word>[A-Za-z_][\w-]*)
-""", re.X | re.S)
-
-
-def where_brace(query: str) -> int:
-    """Offset just after the `{` that opens the query's top-level WHERE group (the first
-    top-level group when the keyword WHERE is left out)."""
-    depth, saw_where, first = 0, False, None
-    for m in _TOKENS.finditer(query):
-        kind = m.lastgroup
-        if kind == "word" and depth == 0:
-            saw_where = m.group().upper() == "WHERE"
-        elif kind == "open":
-            if depth == 0:
-                if saw_where:
-                    return m.end()
-                if first is None:
-                    first = m.end()
-            depth += 1
-            saw_where = False
-        elif kind == "close":
-            depth -= 1
-    if first is None:
-        raise StoreError("the query has no WHERE group to bind parameters in")
-    return first
-
-
-def _nt(term: Node) -> str:
-    if isinstance(term, URIRef):
-        if re.search(r'[\s<>"{}|^`\\]', str(term)):
-            raise StoreError(f"not a valid IRI: {str(term)!r}")
-        return f"<{term}>"
-    if isinstance(term, Literal):
-        s = str(term)
-        s = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-        if term.language:
-            return f'"{s}"@{term.language}'
-        if term.datatype and term.datatype != XSD.string:
-            return f'"{s}"^^<{term.datatype}>'
-        return f'"{s}"'
-    raise StoreError(f"cannot bind {term!r} as a parameter")
-
-
-def with_values(query: str, params: Mapping[str, Node] | None) -> str:
-    """The query with a VALUES block binding params at the start of its WHERE group."""
-    if not params:
-        return query
-    names = list(params)
-    block = (f" VALUES ({' '.join('?' + n for n in names)}) {{ ({' '.join(_nt(params[n]) for n in names)}) }} ")
-    at = where_brace(query)
-    return query[:at] + block + query[at:]
 
 
 # -- answers ----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
+from policykg.binding import with_values
 from policykg.errors import PolicyKGError
 
 GRAPH = "https://w3id.org/policykg/graph/"
@@ -144,7 +145,7 @@ class Store(ABC):
         self.close()
 
 
-# -- Oxigraph terms <-> rdflib terms ----------------------------------------------------------
+# -- Oxigraph terms -> rdflib terms ----------------------------------------------------------
 
 def to_rdflib(term) -> Node:
     import pyoxigraph as ox
@@ -159,22 +160,6 @@ def to_rdflib(term) -> Node:
         dt = term.datatype.value
         return Literal(term.value, datatype=None if dt == str(XSD.string) else URIRef(dt))
     raise StoreError(f"unsupported term in a query answer: {term!r}")
-
-
-def to_oxigraph(term: Node):
-    import pyoxigraph as ox
-
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise StoreError(f"cannot bind {term!r} as an RDF term")
 
 
 class EmbeddedStore(Store):
@@ -214,11 +199,9 @@ class EmbeddedStore(Store):
 
     # queries -------------------------------------------------------------------------------
     def _query(self, query: str, params: Mapping[str, Node] | None):
-        import pyoxigraph as ox
 
-        subs = {ox.Variable(k): to_oxigraph(v) for k, v in (params or {}).items()}
         try:
-            return self._store.query(query, use_default_graph_as_union=True, substitutions=subs or None)
+            return self._store.query(with_values(query, params), use_default_graph_as_union=True)
         except SyntaxError as e:
             raise StoreError(f"the query is not valid SPARQL: {e}") from e
         except OSError as e:

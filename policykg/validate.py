@@ -12,7 +12,7 @@ import pyshacl
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SH, SKOS
 
-from policykg.emit import PK
+from policykg.emit import PK, bind_prefixes
 from policykg.resources import data_dir
 
 VIOLATION, WARNING, INFO = "Violation", "Warning", "Info"
@@ -163,6 +163,25 @@ def validate_paths(paths, *, encoding: str | None = None) -> Report:
             report.errors.append((str(p), str(e)))
             continue
         validate_graph(g, str(p), report)
+    return report
+
+
+_LOADED_DOCUMENTS = """
+PREFIX pk: <https://w3id.org/policykg/ontology#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+SELECT DISTINCT ?g WHERE { GRAPH ?g { ?d a pk:PolicyDocument ; prov:wasDerivedFrom ?s . ?s a pk:SourceText } }
+ORDER BY ?g"""
+
+
+def validate_store(store) -> Report:
+    """Validate every document graph of a store (policykg.store.Store), one graph at a time."""
+    report = Report()
+    for row in store.select(_LOADED_DOCUMENTS):
+        g = row["g"]
+        data = Graph().parse(data=store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}"),
+                             format="nt")
+        bind_prefixes(data)
+        validate_graph(data, f"{store.location} <{g}>", report)
     return report
 
 

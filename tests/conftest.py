@@ -93,3 +93,28 @@ def seed_store(seed_paths):
     report = load_paths(store, seed_paths)
     assert not report.failures, report.summary()
     return store
+
+
+_NUMERIC = {"http://www.w3.org/2001/XMLSchema#" + t for t in ("decimal", "integer", "nonNegativeInteger", "int", "long")}
+
+
+def by_value(g):
+    """A copy of g with numeric literals in one lexical form per value: stores may write the
+    decimal 17.0 as "17" (XSD 1.1's canonical form), which is the same value."""
+    from decimal import Decimal
+
+    from rdflib import Graph, Literal
+
+    out = Graph()
+    for s, p, o in g:
+        if isinstance(o, Literal) and o.datatype is not None and str(o.datatype) in _NUMERIC:
+            text = format(Decimal(str(o)).normalize(), "f")
+            o = Literal(text, datatype=o.datatype)
+        out.add((s, p, o))
+    return out
+
+
+def same_graph(a, b) -> bool:
+    from rdflib.compare import isomorphic
+
+    return isomorphic(by_value(a), by_value(b))
