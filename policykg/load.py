@@ -163,6 +163,7 @@ def load_paths(store: Store, paths: Iterable[str | Path], *, encoding: str | Non
     report = LoadReport()
     paths = list(paths)
     down: str | None = None
+    store.drop_staging()
     if reference:
         try:
             store.replace_graphs(reference_payloads())
@@ -170,14 +171,14 @@ def load_paths(store: Store, paths: Iterable[str | Path], *, encoding: str | Non
             down = str(e)
     for path in paths:
         if down is not None:
-            info = FileLoad(str(path), error=f"{path}: not loaded: {down}")
+            info = FileLoad(str(path), error=f"{path}: {down}")
         else:
             try:
                 payloads, info = payloads_for(path, encoding=encoding)
                 store.replace_graphs(payloads)
             except ServerUnavailableError as e:
                 down = str(e)
-                info = FileLoad(str(path), error=f"{path}: not loaded: {e}")
+                info = FileLoad(str(path), error=f"{path}: {e}")
             except PolicyKGError as e:
                 msg = str(e)
                 info = FileLoad(str(path), error=msg if msg.startswith(str(path)) else f"{path}: {msg}")

@@ -130,6 +130,10 @@ class Store(ABC):
     def drop_graphs(self, graphs: list[URIRef]) -> None:
         """Remove these graphs."""
 
+    def drop_staging(self) -> None:  # noqa: B027 - only a store with an exclusive writer can
+        """Remove staging graphs left by a killed load. A server may have other loaders at
+        work, so by default they are left alone (a later load of the document replaces them)."""
+
     def graph_sizes(self) -> dict[str, int]:
         """Named graph -> number of triples, staging graphs left out."""
         res = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
@@ -200,8 +204,13 @@ class EmbeddedStore(Store):
     # queries -------------------------------------------------------------------------------
     def _query(self, query: str, params: Mapping[str, Node] | None):
 
+        # The default graph is the union of the named graphs, staging graphs left out (a
+        # load in progress, or one killed between its two steps, is not seen).
+        graphs = list(self._store.named_graphs())
+        live = [g for g in graphs if not g.value.startswith(STAGING)]
+        scope = {"use_default_graph_as_union": True} if len(live) == len(graphs) else {"default_graph": live}
         try:
-            return self._store.query(with_values(query, params), use_default_graph_as_union=True)
+            return self._store.query(with_values(query, params), **scope)
         except SyntaxError as e:
             raise StoreError(f"the query is not valid SPARQL: {e}") from e
         except OSError as e:
@@ -254,6 +263,13 @@ class EmbeddedStore(Store):
                 f"MOVE SILENT GRAPH <{staging_graph(str(p.graph))}> TO GRAPH <{p.graph}>" for p in payloads))
         except (OSError, SyntaxError, ValueError) as e:
             raise StoreError(f"{self.location}: the load failed, the store is unchanged: {e}") from e
+
+    def drop_staging(self) -> None:
+        """Remove staging graphs a killed load left behind (the caller holds the write lock)."""
+        self._writable()
+        for g in list(self._store.named_graphs()):
+            if g.value.startswith(STAGING):
+                self._store.remove_graph(g)
 
     def drop_graphs(self, graphs: list[URIRef]) -> None:
         self._writable()

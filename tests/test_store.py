@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 from rdflib import RDF, Graph, Literal, URIRef
@@ -337,3 +338,20 @@ def test_validate_store_command_reports_an_edited_plan_at_its_measure(tmp_path, 
     assert [(f["focus_label"][:13], f["path"]) for f in violations] == [("(八) 发挥科普对科技成果", "pk:leadUnit")]
     r = CliRunner().invoke(main, ["validate", "--store", store, str(edited)])
     assert r.exit_code == 2 and "not both" in r.output
+
+
+def test_staging_graphs_are_not_seen_and_a_load_clears_them(tmp_path, seed_paths):
+    from policykg.store import staging_graph
+
+    store = EmbeddedStore(tmp_path / "s")
+    load_paths(store, seed_paths[3:4], reference=False)
+    iri = doc_iri(seed_paths[3])
+    count = "PREFIX pk: <https://w3id.org/policykg/ontology#> SELECT (COUNT(*) AS ?n) WHERE { ?d pk:hasMeasure ?m }"
+    before = int(store.select(count).rows[0]["n"])
+    # what a load killed between writing the staging graph and the MOVE leaves behind
+    nt = graph_of(store, iri).serialize(format="nt", encoding="utf-8")
+    store._store.load(nt, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(staging_graph(iri))))
+    assert str(staging_graph(iri)) in {g.value for g in store._store.named_graphs()}
+    assert int(store.select(count).rows[0]["n"]) == before
+    load_paths(store, seed_paths[:1], reference=False)
+    assert not any(g.value.startswith(STAGING) for g in store._store.named_graphs())
