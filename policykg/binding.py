@@ -33,6 +33,17 @@ _TOKENS = re.compile(r"""
 """, re.X | re.S)
 
 
+def strip_comments(query: str) -> str:
+    """The query without its `#` comments (strings and IRIs holding `#` are kept)."""
+    out, at = [], 0
+    for m in _TOKENS.finditer(query):
+        if m.lastgroup == "comment":
+            out.append(query[at:m.start()])
+            at = m.end()
+    out.append(query[at:])
+    return "".join(out)
+
+
 def where_brace(query: str) -> int:
     """Offset just after the `{` that opens the query's top-level WHERE group (the first
     top-level group when the keyword WHERE is left out)."""

@@ -23,7 +23,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
-from policykg.binding import with_values
+from policykg.binding import strip_comments, with_values
 from policykg.load import ServerUnavailableError
 from policykg.store import GraphPayload, Results, Store, StoreError, staging_graph
 
@@ -149,7 +149,8 @@ class RemoteStore(Store):
         from SPARQLWrapper import DIGEST, POST, SPARQLWrapper
         from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
-        text = with_values(query, params)
+        # SPARQLWrapper tells queries from updates by their words, comments included.
+        text = strip_comments(with_values(query, params))
         delay = 0.5
         for attempt in range(self.config.retries + 1):
             sw = SPARQLWrapper(self.config.query)
