@@ -163,8 +163,11 @@ def query(query, params, fmt, list_, store_dir, endpoint, update_endpoint, graph
         raw[name.strip()] = value
     bound = querylib.bind(q, raw)
     with open_store(store_dir, endpoint, update_endpoint, graph_store, retries, read_only=True) as store:
-        res = store.select(q.text, bound)
+        res = store.select(q.text, bound, graph=q.graph)
     click.echo(querylib.format_results(res, fmt))
+    if res.truncated:
+        click.echo(f"policykg: warning: the server cut the answer at {res.truncated} rows (its result limit); "
+                   "narrow the query with --param or raise the limit (Virtuoso: ResultSetMaxRows)", err=True)
     sys.exit(1 if q.is_check and res.rows else 0)
 
 

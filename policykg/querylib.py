@@ -6,6 +6,7 @@ answers, the parameters it takes and the columns it returns.
     # param: unit string — the unit's name, full or as written (市科技局)
     # param: role iri optional — pk:LeadRole or pk:CoRole; all roles when absent
     # returns: document, title, number, measure, role, written
+    # graph: IRI        (optional: query this graph alone, e.g. the ontology's)
 
 Parameters are typed (iri, string, integer, decimal, gYear, date, boolean) and bound to the
 query's variables of the same name as RDF terms, in a VALUES block opening the query's WHERE
@@ -59,6 +60,12 @@ class NamedQuery:
     params: tuple[Param, ...] = ()
     returns: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def graph(self) -> str | None:
+        """The one graph the query is about (`# graph: IRI`), as its default graph; else the
+        union of all graphs."""
+        return self.extra.get("graph") or None
 
     @property
     def is_check(self) -> bool:

@@ -11,6 +11,7 @@ Parameters are bound as in the embedded store (binding.py).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -23,12 +24,15 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
+from SPARQLWrapper import JSON, TURTLE
+
 from policykg.binding import strip_comments, with_values
 from policykg.load import ServerUnavailableError
 from policykg.store import GraphPayload, Results, Store, StoreError, staging_graph
 
 TRANSIENT_STATUS = {429, 502, 503, 504}
-BATCH_TRIPLES = 20000   # triples per request when a graph is sent in parts
+BATCH_TRIPLES = 20000   # triples per Graph Store request when a graph is sent in parts
+UPDATE_BATCH = 500      # triples per INSERT DATA (Virtuoso compiles each into SQL, and limits its size)
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,10 @@ def _term(b: dict) -> Node:
     if "xml:lang" in b:
         return Literal(b["value"], lang=b["xml:lang"])
     dt = b.get("datatype")
-    return Literal(b["value"], datatype=URIRef(dt) if dt and dt != str(XSD.string) else None)
+    value = b["value"]
+    if dt == str(XSD.boolean) and value in ("1", "0"):   # Virtuoso writes booleans as 1 and 0
+        value = "true" if value == "1" else "false"
+    return Literal(value, datatype=URIRef(dt) if dt and dt != str(XSD.string) else None)
 
 
 class RemoteStore(Store):
@@ -108,44 +115,45 @@ class RemoteStore(Store):
         return HTTPDigestAuth(c.user, c.password) if kind == "digest" else HTTPBasicAuth(c.user, c.password)
 
     def _request(self, method: str, url: str, **kw):
-        """One HTTP request with retries on transient failures and auth as the server asks."""
+        """One HTTP request with retries on transient failures and auth as the server asks
+        (answering the server's first challenge is not counted as a retry)."""
         import requests
 
-        delay = 0.5
-        for attempt in range(self.config.retries + 1):
-            last = attempt == self.config.retries
+        attempts, delay, challenged = self.config.retries + 1, 0.5, False
+        attempt = 0
+        while True:
             try:
                 r = self._session.request(method, url, auth=self._auth, timeout=self.config.timeout, **kw)
             except (requests.ConnectionError, requests.Timeout) as e:
-                if last:
-                    raise ServerUnavailableError(
-                        f"cannot reach the SPARQL server at {url} ({type(e).__name__}) after "
-                        f"{self.config.retries + 1} attempt(s); is it running?") from None
+                attempt += 1
+                if attempt >= attempts:
+                    raise ServerUnavailableError(f"cannot reach the SPARQL server at {url} ({type(e).__name__}) "
+                                                 f"after {attempts} attempt(s); is it running?") from None
                 time.sleep(delay)
                 delay *= 2
                 continue
-            if r.status_code == 401 and self._auth is None:
+            if r.status_code == 401 and self._auth is None and not challenged:
+                challenged = True
                 self._auth = self._credentials_auth(r.headers.get("WWW-Authenticate", ""))
                 if self._auth is None:
                     raise StoreError(f"{url} asks for credentials: set POLICYKG_USER and POLICYKG_PASSWORD, "
                                      f"or user and password in {config_path()}")
                 continue
-            if r.status_code in TRANSIENT_STATUS and not last:
+            if r.status_code in TRANSIENT_STATUS:
+                attempt += 1
+                if attempt >= attempts:
+                    raise ServerUnavailableError(f"{url} answered HTTP {r.status_code} after {attempts} attempt(s)")
                 time.sleep(delay)
                 delay *= 2
                 continue
-            if r.status_code in TRANSIENT_STATUS:
-                raise ServerUnavailableError(f"{url} answered HTTP {r.status_code} after "
-                                             f"{self.config.retries + 1} attempt(s)")
             if r.status_code in (401, 403):
                 raise StoreError(f"{url} refused the credentials (HTTP {r.status_code})")
             if r.status_code >= 400:
                 raise StoreError(f"{url} answered HTTP {r.status_code}: {r.text.strip()[:300]}")
             return r
-        raise ServerUnavailableError(f"{url}: no answer after {self.config.retries + 1} attempt(s)")
 
     # queries -------------------------------------------------------------------------------
-    def _query(self, query: str, params, accept: str):
+    def _query(self, query: str, params, fmt: str, graph: str | None = None):
         from SPARQLWrapper import DIGEST, POST, SPARQLWrapper
         from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
@@ -154,17 +162,20 @@ class RemoteStore(Store):
         delay = 0.5
         for attempt in range(self.config.retries + 1):
             sw = SPARQLWrapper(self.config.query)
-            sw.setMethod(POST)
-            sw.setRequestMethod("postdirectly")
+            sw.setMethod(POST)   # form-encoded: Virtuoso never answers a query sent as the raw body
             sw.setQuery(text)
-            sw.addCustomHttpHeader("Accept", accept)
+            if graph is not None:
+                sw.addDefaultGraph(graph)
+            sw.setReturnFormat(fmt)
             sw.setTimeout(int(self.config.timeout))
             if self.config.user and self.config.password and self.config.auth:
                 sw.setCredentials(self.config.user, self.config.password)
                 if self.config.auth == "digest":
                     sw.setHTTPAuth(DIGEST)
             try:
-                return sw.query().response.read()
+                response = sw.query().response
+                limit = response.headers.get("X-SPARQL-MaxRows")   # Virtuoso's ResultSetMaxRows
+                return response.read(), int(limit) if limit and limit.isdigit() else None
             except SPARQLWrapperException as e:
                 raise StoreError(f"{self.config.query} rejected the query: {str(e).strip()[:400]}") from None
             except OSError as e:   # urllib's URLError, HTTPError, refused connections
@@ -179,8 +190,8 @@ class RemoteStore(Store):
                 delay *= 2
         raise AssertionError("unreachable")
 
-    def select(self, query: str, params: Mapping[str, Node] | None = None) -> Results:
-        raw = self._query(query, params, "application/sparql-results+json")
+    def select(self, query: str, params: Mapping[str, Node] | None = None, *, graph: str | None = None) -> Results:
+        raw, limit = self._query(query, params, JSON, graph)
         try:
             data = json.loads(raw)
         except ValueError:
@@ -189,12 +200,12 @@ class RemoteStore(Store):
             return Results(["ask"], [{"ask": Literal(bool(data["boolean"]))}])
         variables = data["head"]["vars"]
         rows = [{k: _term(v) for k, v in b.items()} for b in data["results"]["bindings"]]
-        return Results(variables, rows)
+        return Results(variables, rows, truncated=limit if limit is not None and len(rows) >= limit else None)
 
     def construct(self, query: str, params: Mapping[str, Node] | None = None) -> bytes:
         from rdflib import Graph
 
-        raw = self._query(query, params, "application/n-triples, text/turtle;q=0.9")
+        raw, _ = self._query(query, params, TURTLE)
         g = Graph()
         try:
             g.parse(data=raw, format="turtle")   # N-Triples is Turtle
@@ -212,7 +223,8 @@ class RemoteStore(Store):
     def _send(self, staging: URIRef, payload: GraphPayload) -> None:
         lines = payload.ntriples.splitlines(keepends=True)
         has_bnodes = b"_:" in payload.ntriples
-        size = len(lines) if has_bnodes else BATCH_TRIPLES   # blank nodes must arrive in one request
+        # blank nodes must arrive in one request
+        size = len(lines) if has_bnodes else BATCH_TRIPLES if self.config.graph_store else UPDATE_BATCH
         parts = [b"".join(lines[i:i + size]) for i in range(0, len(lines), size)] or [b""]
         if self.config.graph_store:
             for i, part in enumerate(parts):
@@ -221,13 +233,29 @@ class RemoteStore(Store):
         else:
             self.update(f"DROP SILENT GRAPH <{staging}>")
             for part in parts:
-                self.update(f"INSERT DATA {{ GRAPH <{staging}> {{\n{part.decode('utf-8')}\n}} }}")
+                body = f"GRAPH <{staging}> {{\n{part.decode('utf-8')}\n}}"
+                # Virtuoso refuses blank nodes in INSERT DATA; a template with an empty WHERE
+                # takes them (each request mints its own, which is why they travel in one).
+                self.update(f"INSERT {{ {body} }} WHERE {{}}" if has_bnodes else f"INSERT DATA {{ {body} }}")
 
     def replace_graphs(self, payloads: list[GraphPayload]) -> None:
+        """Each graph through a staging graph of its own load (so that two loaders of one
+        document cannot move each other's triples) and one MOVE. Servers differ on whether a
+        request of several operations is atomic (Virtuoso's is not), so each MOVE is a request
+        of its own: a file of several graphs is replaced graph by graph."""
         for p in payloads:
-            self._send(staging_graph(str(p.graph)), p)
-        self.update(" ;\n".join(f"MOVE SILENT GRAPH <{staging_graph(str(p.graph))}> TO GRAPH <{p.graph}>"
-                                for p in payloads))
+            staging = staging_graph(str(p.graph), unique=True)
+            try:
+                self._send(staging, p)
+            except StoreError:
+                self._forget(staging)
+                raise
+            self.update(f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{p.graph}>")
+
+    def _forget(self, staging: URIRef) -> None:
+        """Drop a staging graph after a failed upload, if the server still answers."""
+        with contextlib.suppress(StoreError):
+            self.update(f"DROP SILENT GRAPH <{staging}>")
 
     def drop_graphs(self, graphs: list[URIRef]) -> None:
         if graphs:

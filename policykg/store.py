@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -78,17 +79,21 @@ def running_server(path: Path) -> dict | None:
     return info
 
 
-def staging_graph(graph: str) -> URIRef:
-    """The staging graph a graph's new triples are written to before they replace it."""
-    return URIRef(STAGING + hashlib.sha1(graph.encode("utf-8")).hexdigest())
+def staging_graph(graph: str, *, unique: bool = False) -> URIRef:
+    """The staging graph a graph's new triples are written to before they replace it: one per
+    graph, or (unique=True, for servers other loaders may write to) one per load."""
+    key = hashlib.sha1(graph.encode("utf-8")).hexdigest()
+    return URIRef(STAGING + key + (f"/{uuid.uuid4().hex}" if unique else ""))
 
 
 @dataclass
 class Results:
-    """A SELECT answer: the projected variables and one row per solution (unbound -> absent)."""
+    """A SELECT answer: the projected variables and one row per solution (unbound -> absent).
+    `truncated` is the row limit at which a server cut the answer short, if it did."""
 
     variables: list[str]
     rows: list[dict[str, Node]] = field(default_factory=list)
+    truncated: int | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -115,8 +120,9 @@ class Store(ABC):
     location: str
 
     @abstractmethod
-    def select(self, query: str, params: Mapping[str, Node] | None = None) -> Results:
-        """Run a SELECT (or ASK, answered as one row with ?ask) query with the params bound."""
+    def select(self, query: str, params: Mapping[str, Node] | None = None, *, graph: str | None = None) -> Results:
+        """Run a SELECT (or ASK, answered as one row with ?ask) query with the params bound;
+        its default graph is `graph` when given, else the union of the named graphs."""
 
     @abstractmethod
     def construct(self, query: str, params: Mapping[str, Node] | None = None) -> bytes:
@@ -202,13 +208,16 @@ class EmbeddedStore(Store):
             raise StoreError(f"{self.path}: cannot open the store: {e}") from e
 
     # queries -------------------------------------------------------------------------------
-    def _query(self, query: str, params: Mapping[str, Node] | None):
+    def _query(self, query: str, params: Mapping[str, Node] | None, graph: str | None = None):
+        import pyoxigraph as ox
 
         # The default graph is the union of the named graphs, staging graphs left out (a
         # load in progress, or one killed between its two steps, is not seen).
         graphs = list(self._store.named_graphs())
         live = [g for g in graphs if not g.value.startswith(STAGING)]
         scope = {"use_default_graph_as_union": True} if len(live) == len(graphs) else {"default_graph": live}
+        if graph is not None:
+            scope = {"default_graph": [ox.NamedNode(graph)]}
         try:
             return self._store.query(with_values(query, params), **scope)
         except SyntaxError as e:
@@ -216,10 +225,10 @@ class EmbeddedStore(Store):
         except OSError as e:
             raise StoreError(f"{self.location}: the query failed: {e}") from e
 
-    def select(self, query: str, params: Mapping[str, Node] | None = None) -> Results:
+    def select(self, query: str, params: Mapping[str, Node] | None = None, *, graph: str | None = None) -> Results:
         import pyoxigraph as ox
 
-        answer = self._query(query, params)
+        answer = self._query(query, params, graph)
         if isinstance(answer, ox.QueryBoolean):
             return Results(["ask"], [{"ask": Literal(bool(answer))}])
         if not isinstance(answer, ox.QuerySolutions):

@@ -12,7 +12,7 @@ import re
 from policykg import model as m
 from policykg.lexicon import Mappings
 from policykg.numerals import to_decimal
-from policykg.text import View
+from policykg.text import View, fold
 
 _PCT_CN = re.compile(r"百分之(?P<num>[零〇一二两三四五六七八九十百]+(?:点[零一二三四五六七八九]+)?)")
 _CLAUSE_END = ",;。:!?"
@@ -61,6 +61,7 @@ def find(v: View, lex: Mappings, time_expressions: list[m.TimeExpression] = (), 
                 mt.start("mag") if mt.group("mag") else mt.start("unit"))
                for mt in lex.figure_re.finditer(s)]
     matches += [(mt.start(), mt.end(), mt.group("num"), "", "%", mt.end()) for mt in _PCT_CN.finditer(s)]
+    base: str | None = None   # the indicator of the last target of the passage that names one
     for a, b, num, mag, unit, unit_at in sorted(matches):
         if not num[0].isdigit() and len(num) > 1 and lex.magnitudes.get(num[-1], 0) >= 10_000 \
                 and num[:-1] not in ("十", "百"):
@@ -113,9 +114,16 @@ def find(v: View, lex: Mappings, time_expressions: list[m.TimeExpression] = (), 
             year = earlier[-1].end if earlier else context_year
         factor = lex.magnitudes.get(mag)
         sp = v.source_span(a, after)
+        indicator = _indicator(v, s, ca, a, after, cb, lex)
+        if _places_only(indicator, lex):
+            if base is not None:
+                # 全市…比例达到22%。其中，上城区、拱墅区达到25%以上: the places' share of the same thing
+                indicator += _without_scope(base, lex)
+        else:
+            base = indicator
         out.append(m.Target(
             span=sp, text=v.text.string[sp.start:sp.end],
-            indicator=_indicator(v, s, ca, a, after, cb, lex),
+            indicator=indicator,
             value=value, unit=written_unit,
             comparator=comparator, aspirational=aspirational, year=year,
             recurrence="year" if recurring else None,
@@ -123,6 +131,26 @@ def find(v: View, lex: Mappings, time_expressions: list[m.TimeExpression] = (), 
             normalized_unit=unit if factor else None,
             time_expression=expr))
     return out
+
+
+def _place_endings(lex: Mappings) -> tuple[str, ...]:
+    """省 市 县 区 镇 街道 …: the jurisdiction prefixes that also end the names of places."""
+    return tuple(p for p in lex.jurisdiction_prefixes if not p.endswith("委"))
+
+
+def _places_only(indicator: str, lex: Mappings) -> bool:
+    """Whether an indicator is nothing but a list of places (上城区、拱墅区、西湖区)."""
+    items = fold(indicator).split("、")
+    return len(items) > 1 and all(1 < len(x) <= 8 and x.endswith(_place_endings(lex)) for x in items)
+
+
+def _without_scope(indicator: str, lex: Mappings) -> str:
+    """An indicator less its opening scope (全市具备科学素质的公民比例 -> 具备科学素质的公民比例)."""
+    folded = fold(indicator)
+    for end in _place_endings(lex):
+        if folded.startswith("全" + end):
+            return indicator[1 + len(end):]
+    return indicator
 
 
 def _indicator(v: View, s: str, ca: int, a: int, after: int, cb: int, lex: Mappings) -> str:

@@ -15,6 +15,8 @@ import shutil
 import owlready2
 import pytest
 
+from servers import oxigraph_server, virtuoso_server  # noqa: F401 - fixtures of the server tests
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 SEEDS = SHARED / "seeds"
@@ -99,17 +101,18 @@ _NUMERIC = {"http://www.w3.org/2001/XMLSchema#" + t for t in ("decimal", "intege
 
 
 def by_value(g):
-    """A copy of g with numeric literals in one lexical form per value: stores may write the
-    decimal 17.0 as "17" (XSD 1.1's canonical form), which is the same value."""
+    """A copy of g with each number in one form: stores may give back the decimal 17.0 as
+    "17"^^xsd:decimal (XSD 1.1's canonical form) or as the integer 17 (Virtuoso), the same
+    value, xsd:integer being derived from xsd:decimal."""
     from decimal import Decimal
 
     from rdflib import Graph, Literal
+    from rdflib.namespace import XSD
 
     out = Graph()
     for s, p, o in g:
         if isinstance(o, Literal) and o.datatype is not None and str(o.datatype) in _NUMERIC:
-            text = format(Decimal(str(o)).normalize(), "f")
-            o = Literal(text, datatype=o.datatype)
+            o = Literal(format(Decimal(str(o)).normalize(), "f"), datatype=XSD.decimal)
         out.add((s, p, o))
     return out
 
@@ -118,3 +121,16 @@ def same_graph(a, b) -> bool:
     from rdflib.compare import isomorphic
 
     return isomorphic(by_value(a), by_value(b))
+
+
+def plan_versions(tmp_path: Path, seed_paths) -> tuple[list[Path], list[Path]]:
+    """Old and new versions of the seed plans, to load one over the other: the new ones end
+    with a line more (so every span's source, and so the graph, differs)."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    for i, p in enumerate(seed_paths):
+        text = p.read_text(encoding="utf-8")
+        (old / p.name).write_text(text, encoding="utf-8")
+        (new / p.name).write_text(text + f"\n\n（本文件第{i + 2}次修订）\n", encoding="utf-8")
+    return sorted(old.iterdir()), sorted(new.iterdir())

@@ -129,3 +129,12 @@ def test_forms_bare_unit_list_at_the_end_is_a_responsibility_list():
     assert roles(first)[0] == ("lead", "市工业和信息化局", "市工业和信息化局", "list_order")
     assert [r[1] for r in roles(first)[1:]] == ["市财政局", "市科技局"]
     assert roles(second) == []
+
+
+def test_forms_targets_for_places_share_the_indicator_before_them():
+    d = doc_of("（一）推进工作。到2025年，全县公民具备科学素质的比例达到15%，城乡差距缩小。其中，城关镇、龙河镇达到18%以上，"
+               "高家镇、兴义镇、三合街道力争达到12%。（责任单位：县科协）\n")
+    assert [(t.indicator, t.value) for t in d.all_targets] == [
+        ("全县公民具备科学素质的比例", Decimal(15)),
+        ("城关镇、龙河镇公民具备科学素质的比例", Decimal(18)),
+        ("高家镇、兴义镇、三合街道公民具备科学素质的比例", Decimal(12))]

@@ -65,13 +65,19 @@ def test_shapes_measure_constraint(edit, expected):
     (lambda s: s.replace('pk:targetValue "18.0"^^xsd:decimal ; ', ""),
      ("Violation", "pk:targetValue", "sh:MinCountConstraintComponent")),
     (lambda s: s.replace('pk:targetValue "18.0"^^xsd:decimal', 'pk:targetValue "18"'),
-     ("Violation", "pk:targetValue", "sh:DatatypeConstraintComponent")),
+     ("Violation", "pk:targetValue", "sh:OrConstraintComponent")),
+    (lambda s: s.replace('pk:targetValue "18.0"^^xsd:decimal', 'pk:targetValue "18.0"^^xsd:double'),
+     ("Violation", "pk:targetValue", "sh:OrConstraintComponent")),
     (lambda s: s.replace('pk:unit "%" ; ', ""), ("Violation", "pk:unit", "sh:MinCountConstraintComponent")),
     (lambda s: s.replace('pk:deadline [ time:inXSDgYear "2025"^^xsd:gYear ]', 'pk:deadline [ time:inXSDgYear "2030"^^xsd:gYear ]'),
      ("Warning", "pk:deadline", "sh:SPARQLConstraintComponent")),
 ])
 def test_shapes_target_constraint(edit, expected):
     assert results(edit(GOOD_MEASURE)) == [expected]
+
+
+def test_shapes_an_integer_value_is_a_decimal_value():
+    assert results(GOOD_MEASURE.replace('pk:targetValue "18.0"^^xsd:decimal', 'pk:targetValue "18"^^xsd:integer')) == []
 
 
 @pytest.mark.parametrize("edit, expected", [

@@ -25,7 +25,7 @@ from policykg.load import load_paths
 from policykg.store import (MAPPINGS_GRAPH, ONTOLOGY_GRAPH, STAGING, EmbeddedStore, GraphPayload, StoreBusyError,
                             StoreError)
 
-from conftest import extracted, same_graph
+from conftest import extracted, plan_versions, same_graph
 
 POLICYKG = str(Path(sys.executable).parent / "policykg")
 
@@ -141,21 +141,9 @@ def test_load_command_summary_and_exit_status(tmp_path, seed_paths):
     assert r.exit_code == 0, r.output
 
 
-def _load_versions(tmp_path, seed_paths):
-    """Old and new versions of several plans: the new ones end with a line more."""
-    old_dir, new_dir = tmp_path / "old", tmp_path / "new"
-    old_dir.mkdir()
-    new_dir.mkdir()
-    for i, p in enumerate(seed_paths):
-        text = p.read_text(encoding="utf-8")
-        (old_dir / p.name).write_text(text, encoding="utf-8")
-        (new_dir / p.name).write_text(text + f"\n\n（本文件第{i + 2}次修订）\n", encoding="utf-8")
-    return sorted(old_dir.iterdir()), sorted(new_dir.iterdir())
-
-
 def test_a_load_killed_half_way_leaves_each_document_whole(tmp_path, seed_paths):
     """SIGKILL a load of many documents part-way; each graph is then wholly old or wholly new."""
-    old, new = _load_versions(tmp_path, seed_paths)
+    old, new = plan_versions(tmp_path, seed_paths)
     store_dir = tmp_path / "s"
     assert subprocess.run([POLICYKG, "load", "--store", str(store_dir), *map(str, old)]).returncode == 0
     store = EmbeddedStore(store_dir, read_only=True)
