@@ -117,11 +117,14 @@ def load(paths, store_dir, endpoint, update_endpoint, graph_store, retries, enco
         bar = tqdm(total=len(paths), unit="file", file=sys.stderr, dynamic_ncols=True)
 
     def step(info):
-        if bar is not None:
-            bar.update(1)
+        line = info.error or f"loaded {info.path}: {info.documents} document(s), {info.triples} triples"
+        if bar is None:
+            if verbose:
+                click.echo(line, err=True)
+            return
+        bar.update(1)
         if verbose:
-            line = info.error or f"loaded {info.path}: {info.documents} document(s), {info.triples} triples"
-            (bar.write if bar is not None else lambda s: click.echo(s, err=True))(line)
+            bar.write(line, file=sys.stderr)   # above the bar, on standard error like the bar
 
     with open_store(store_dir, endpoint, update_endpoint, graph_store, retries, read_only=False) as store:
         report = load_paths(store, paths, encoding=encoding, on_file=step)

@@ -13,6 +13,7 @@ document not yet written listed as not loaded.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +25,9 @@ from policykg.emit import PK
 from policykg.errors import PolicyKGError
 from policykg.store import MAPPINGS_GRAPH, ONTOLOGY_GRAPH, GraphPayload, Store
 
+# RDF files by suffix, with their rdflib format names (load and validate read the same files).
 RDF_SUFFIXES = {".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".trig": "trig", ".jsonld": "json-ld",
-                ".rdf": "xml", ".owl": "xml"}
+                ".json": "json-ld", ".rdf": "xml", ".owl": "xml"}
 
 _OX_FORMATS = {"turtle": "TURTLE", "nt": "N_TRIPLES", "nquads": "N_QUADS", "trig": "TRIG", "json-ld": "JSON_LD",
                "xml": "RDF_XML"}
@@ -74,10 +76,6 @@ def is_rdf(path: str | Path) -> bool:
     return Path(path).suffix.lower() in RDF_SUFFIXES
 
 
-def _count(triples: Iterable[tuple], pred, obj) -> int:
-    return sum(1 for _s, p, o in triples if p == pred and o == obj)
-
-
 def plan_payloads(path: str | Path, *, encoding: str | None = None) -> tuple[list[GraphPayload], FileLoad]:
     """Extract a plan: one payload, its graph named by the document IRI."""
     from policykg.emit import document_iri, to_graph
@@ -89,7 +87,7 @@ def plan_payloads(path: str | Path, *, encoding: str | None = None) -> tuple[lis
     data = g.serialize(format="nt", encoding="utf-8")
     info = FileLoad(str(path), [str(iri)], documents=1,
                     measures=len(set(g.subjects(RDF.type, PK.Measure))), triples=len(g))
-    return [GraphPayload(iri, data, len(g))], info
+    return [GraphPayload(iri, data)], info
 
 
 def rdf_payloads(path: str | Path) -> tuple[list[GraphPayload], FileLoad]:
@@ -110,28 +108,26 @@ def rdf_payloads(path: str | Path) -> tuple[list[GraphPayload], FileLoad]:
         quads = list(ox.parse(data, format=fmt, base_iri=p.resolve().as_uri()))
     except (SyntaxError, ValueError) as e:
         raise PolicyKGError(f"{p}: not valid {fmt.name}: {e}") from None
-    by_graph: dict[str, list] = {}
-    for q in quads:
-        g = None if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name
-        by_graph.setdefault(str(g.value) if g is not None else "", []).append(ox.Triple(q.subject, q.predicate, q.object))
     if any(isinstance(q.graph_name, ox.BlankNode) for q in quads):
         raise PolicyKGError(f"{p}: graphs named by blank nodes cannot be replaced later; name them with IRIs")
+    by_graph: dict[str, list] = {}
+    for q in quads:
+        name = "" if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name.value
+        by_graph.setdefault(name, []).append(q.triple)
 
-    a, derived, source_text = ox.NamedNode(str(RDF.type)), ox.NamedNode(str(PROV.wasDerivedFrom)), \
-        ox.NamedNode(str(PK.SourceText))
+    a, derived = ox.NamedNode(str(RDF.type)), ox.NamedNode(str(PROV.wasDerivedFrom))
     payloads, info = [], FileLoad(str(p))
     for name, triples in by_graph.items():
+        types = Counter(t.object for t in triples if t.predicate == a)
         if not name:
-            sources = {t.subject for t in triples if t.predicate == a and t.object == source_text}
+            sources = {t.subject for t in triples if t.predicate == a and t.object == ox.NamedNode(str(PK.SourceText))}
             docs = {t.subject for t in triples if t.predicate == derived and t.object in sources}
             name = docs.pop().value if len(docs) == 1 else p.resolve().as_uri()
-        nt = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-        payloads.append(GraphPayload(URIRef(name), nt, len(triples)))
+        payloads.append(GraphPayload(URIRef(name), ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""))
         info.graphs.append(name)
         info.triples += len(triples)
-        info.documents += _count(((t.subject, t.predicate, t.object) for t in triples),
-                                 a, ox.NamedNode(str(PK.PolicyDocument)))
-        info.measures += _count(((t.subject, t.predicate, t.object) for t in triples), a, ox.NamedNode(str(PK.Measure)))
+        info.documents += types[ox.NamedNode(str(PK.PolicyDocument))]
+        info.measures += types[ox.NamedNode(str(PK.Measure))]
     return payloads, info
 
 
@@ -147,9 +143,8 @@ def reference_payloads() -> list[GraphPayload]:
     from policykg.resources import ontology_turtle
 
     onto = Graph().parse(data=ontology_turtle(), format="turtle")
-    maps = mappings_graph()
-    return [GraphPayload(ONTOLOGY_GRAPH, onto.serialize(format="nt", encoding="utf-8"), len(onto)),
-            GraphPayload(MAPPINGS_GRAPH, maps.serialize(format="nt", encoding="utf-8"), len(maps))]
+    return [GraphPayload(ONTOLOGY_GRAPH, onto.serialize(format="nt", encoding="utf-8")),
+            GraphPayload(MAPPINGS_GRAPH, mappings_graph().serialize(format="nt", encoding="utf-8"))]
 
 
 # -- loading ----------------------------------------------------------------------------------

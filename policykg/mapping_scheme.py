@@ -35,14 +35,6 @@ def _descriptions() -> dict[str, str]:
     return {m.group(1): m.group(2).strip() for m in re.finditer(r"^\|\s*`([\w.]+\.tsv)`\s*\|(.+?)\|\s*$", readme, re.M)}
 
 
-def _header(name: str) -> list[str]:
-    text = data_dir("mappings").joinpath(name).read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            return [c.strip() for c in line.split("\t")]
-    return []
-
-
 @lru_cache(maxsize=1)
 def mappings_graph() -> Graph:
     g = Graph()
@@ -53,14 +45,15 @@ def mappings_graph() -> Graph:
     for f in sorted(data_dir("mappings").iterdir(), key=lambda p: p.name):
         if not f.name.endswith(".tsv"):
             continue
-        header = _header(f.name)
+        rows = read_table(data_dir("mappings"), f.name, [])
+        header = list(rows[0]) if rows else []
         scheme = URIRef(MAPPINGS + f.name[:-4].replace("_", "-"))
         g.add((scheme, RDF.type, SKOS.ConceptScheme))
         g.add((scheme, SKOS.prefLabel, Literal(f.name[:-4])))
         g.add((scheme, DCTERMS.source, Literal(f"mappings/{f.name}")))
         if f.name in descriptions:
             g.add((scheme, DCTERMS.description, Literal(descriptions[f.name])))
-        for row in read_table(data_dir("mappings"), f.name, header):
+        for row in rows:
             key = "\t".join(row[c] for c in header)
             concept = URIRef(f"{scheme}/{hashlib.sha1(key.encode('utf-8')).hexdigest()[:12]}")
             g.add((concept, RDF.type, SKOS.Concept))

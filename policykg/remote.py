@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import BNode, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
@@ -114,23 +114,28 @@ class RemoteStore(Store):
         kind = c.auth or ("digest" if challenge.lower().startswith("digest") else "basic")
         return HTTPDigestAuth(c.user, c.password) if kind == "digest" else HTTPBasicAuth(c.user, c.password)
 
+    def _retry(self, attempt: int) -> bool:
+        """After failed attempt number `attempt` (from 0): whether another remains; if so,
+        wait the backoff (0.5 s, 1 s, 2 s, …) first."""
+        if attempt >= self.config.retries:
+            return False
+        time.sleep(0.5 * 2 ** attempt)
+        return True
+
     def _request(self, method: str, url: str, **kw):
         """One HTTP request with retries on transient failures and auth as the server asks
         (answering the server's first challenge is not counted as a retry)."""
         import requests
 
-        attempts, delay, challenged = self.config.retries + 1, 0.5, False
-        attempt = 0
+        attempt, challenged = 0, False
         while True:
             try:
                 r = self._session.request(method, url, auth=self._auth, timeout=self.config.timeout, **kw)
             except (requests.ConnectionError, requests.Timeout) as e:
-                attempt += 1
-                if attempt >= attempts:
+                if not self._retry(attempt):
                     raise ServerUnavailableError(f"cannot reach the SPARQL server at {url} ({type(e).__name__}) "
-                                                 f"after {attempts} attempt(s); is it running?") from None
-                time.sleep(delay)
-                delay *= 2
+                                                 f"after {attempt + 1} attempt(s); is it running?") from None
+                attempt += 1
                 continue
             if r.status_code == 401 and self._auth is None and not challenged:
                 challenged = True
@@ -140,11 +145,9 @@ class RemoteStore(Store):
                                      f"or user and password in {config_path()}")
                 continue
             if r.status_code in TRANSIENT_STATUS:
+                if not self._retry(attempt):
+                    raise ServerUnavailableError(f"{url} answered HTTP {r.status_code} after {attempt + 1} attempt(s)")
                 attempt += 1
-                if attempt >= attempts:
-                    raise ServerUnavailableError(f"{url} answered HTTP {r.status_code} after {attempts} attempt(s)")
-                time.sleep(delay)
-                delay *= 2
                 continue
             if r.status_code in (401, 403):
                 raise StoreError(f"{url} refused the credentials (HTTP {r.status_code})")
@@ -159,8 +162,8 @@ class RemoteStore(Store):
 
         # SPARQLWrapper tells queries from updates by their words, comments included.
         text = strip_comments(with_values(query, params))
-        delay = 0.5
-        for attempt in range(self.config.retries + 1):
+        attempt = 0
+        while True:
             sw = SPARQLWrapper(self.config.query)
             sw.setMethod(POST)   # form-encoded: Virtuoso never answers a query sent as the raw body
             sw.setQuery(text)
@@ -182,13 +185,11 @@ class RemoteStore(Store):
                 code = getattr(e, "code", None)
                 if code is not None and code not in TRANSIENT_STATUS:
                     raise StoreError(f"{self.config.query} answered HTTP {code}: {e}") from None
-                if attempt == self.config.retries:
+                if not self._retry(attempt):
                     raise ServerUnavailableError(
                         f"cannot reach the SPARQL server at {self.config.query} ({getattr(e, 'reason', e)}) after "
-                        f"{self.config.retries + 1} attempt(s); is it running?") from None
-                time.sleep(delay)
-                delay *= 2
-        raise AssertionError("unreachable")
+                        f"{attempt + 1} attempt(s); is it running?") from None
+                attempt += 1
 
     def select(self, query: str, params: Mapping[str, Node] | None = None, *, graph: str | None = None) -> Results:
         raw, limit = self._query(query, params, JSON, graph)
@@ -202,16 +203,12 @@ class RemoteStore(Store):
         rows = [{k: _term(v) for k, v in b.items()} for b in data["results"]["bindings"]]
         return Results(variables, rows, truncated=limit if limit is not None and len(rows) >= limit else None)
 
-    def construct(self, query: str, params: Mapping[str, Node] | None = None) -> bytes:
-        from rdflib import Graph
-
-        raw, _ = self._query(query, params, TURTLE)
-        g = Graph()
+    def graph(self, name: str) -> Graph:
+        raw, _ = self._query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}", None, TURTLE)
         try:
-            g.parse(data=raw, format="turtle")   # N-Triples is Turtle
+            return Graph().parse(data=raw, format="turtle")   # N-Triples is Turtle
         except Exception as e:  # noqa: BLE001 - rdflib raises many kinds of parse errors
             raise StoreError(f"{self.config.query} answered a CONSTRUCT with unreadable RDF: {e}") from None
-        return g.serialize(format="nt", encoding="utf-8")
 
     # updates -------------------------------------------------------------------------------
     def update(self, text: str) -> None:
@@ -256,10 +253,6 @@ class RemoteStore(Store):
         """Drop a staging graph after a failed upload, if the server still answers."""
         with contextlib.suppress(StoreError):
             self.update(f"DROP SILENT GRAPH <{staging}>")
-
-    def drop_graphs(self, graphs: list[URIRef]) -> None:
-        if graphs:
-            self.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
 
     def close(self) -> None:
         self._session.close()

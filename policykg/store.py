@@ -11,6 +11,7 @@ same way.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import uuid
@@ -19,7 +20,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import BNode, Literal, URIRef
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
@@ -101,9 +103,6 @@ class Results:
     def __iter__(self) -> Iterator[dict[str, Node]]:
         return iter(self.rows)
 
-    def column(self, var: str) -> list[Node | None]:
-        return [r.get(var) for r in self.rows]
-
 
 @dataclass(frozen=True)
 class GraphPayload:
@@ -111,7 +110,6 @@ class GraphPayload:
 
     graph: URIRef
     ntriples: bytes
-    triples: int
 
 
 class Store(ABC):
@@ -125,16 +123,12 @@ class Store(ABC):
         its default graph is `graph` when given, else the union of the named graphs."""
 
     @abstractmethod
-    def construct(self, query: str, params: Mapping[str, Node] | None = None) -> bytes:
-        """Run a CONSTRUCT or DESCRIBE query; the answer as N-Triples."""
+    def graph(self, name: str) -> Graph:
+        """The triples of one named graph."""
 
     @abstractmethod
     def replace_graphs(self, payloads: list[GraphPayload]) -> None:
         """Give each graph exactly the payload's triples, all of them or (on failure) none."""
-
-    @abstractmethod
-    def drop_graphs(self, graphs: list[URIRef]) -> None:
-        """Remove these graphs."""
 
     def drop_staging(self) -> None:  # noqa: B027 - only a store with an exclusive writer can
         """Remove staging graphs left by a killed load. A server may have other loaders at
@@ -158,8 +152,6 @@ class Store(ABC):
 # -- Oxigraph terms -> rdflib terms ----------------------------------------------------------
 
 def to_rdflib(term) -> Node:
-    import pyoxigraph as ox
-
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -176,8 +168,6 @@ class EmbeddedStore(Store):
     """An Oxigraph store on disk (or in memory with path=None), queried in-process."""
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
-        import pyoxigraph as ox
-
         self.path = Path(path) if path is not None else None
         self.location = str(self.path) if self.path else "(in memory)"
         self.read_only = read_only
@@ -200,6 +190,7 @@ class EmbeddedStore(Store):
                         f"--endpoint {server['url']}query --update-endpoint {server['url']}update")
                 self.path.mkdir(parents=True, exist_ok=True)
                 self._store = ox.Store(str(self.path))
+            self._staging_left = bool(self._staging())
         except OSError as e:
             if "lock" in str(e).lower():
                 raise StoreBusyError(
@@ -208,16 +199,19 @@ class EmbeddedStore(Store):
             raise StoreError(f"{self.path}: cannot open the store: {e}") from e
 
     # queries -------------------------------------------------------------------------------
-    def _query(self, query: str, params: Mapping[str, Node] | None, graph: str | None = None):
-        import pyoxigraph as ox
+    def _staging(self) -> list:
+        return [g for g in self._store.named_graphs() if g.value.startswith(STAGING)]
 
-        # The default graph is the union of the named graphs, staging graphs left out (a
-        # load in progress, or one killed between its two steps, is not seen).
-        graphs = list(self._store.named_graphs())
-        live = [g for g in graphs if not g.value.startswith(STAGING)]
-        scope = {"use_default_graph_as_union": True} if len(live) == len(graphs) else {"default_graph": live}
+    def _query(self, query: str, params: Mapping[str, Node] | None, graph: str | None = None):
+        # The default graph is the union of the named graphs, staging graphs left out: a load
+        # killed between its two steps leaves one (staging graphs of a load in progress exist
+        # only inside replace_graphs, and a writer is the only process with the store).
         if graph is not None:
             scope = {"default_graph": [ox.NamedNode(graph)]}
+        elif self._staging_left:
+            scope = {"default_graph": [g for g in self._store.named_graphs() if not g.value.startswith(STAGING)]}
+        else:
+            scope = {"use_default_graph_as_union": True}
         try:
             return self._store.query(with_values(query, params), **scope)
         except SyntaxError as e:
@@ -226,8 +220,6 @@ class EmbeddedStore(Store):
             raise StoreError(f"{self.location}: the query failed: {e}") from e
 
     def select(self, query: str, params: Mapping[str, Node] | None = None, *, graph: str | None = None) -> Results:
-        import pyoxigraph as ox
-
         answer = self._query(query, params, graph)
         if isinstance(answer, ox.QueryBoolean):
             return Results(["ask"], [{"ask": Literal(bool(answer))}])
@@ -244,13 +236,10 @@ class EmbeddedStore(Store):
             rows.append(row)
         return Results(variables, rows)
 
-    def construct(self, query: str, params: Mapping[str, Node] | None = None) -> bytes:
-        import pyoxigraph as ox
-
-        answer = self._query(query, params)
-        if not isinstance(answer, ox.QueryTriples):
-            raise StoreError("expected a CONSTRUCT or DESCRIBE query")
-        return ox.serialize(answer, format=ox.RdfFormat.N_TRIPLES) or b""
+    def graph(self, name: str) -> Graph:
+        quads = self._store.quads_for_pattern(None, None, None, ox.NamedNode(name))
+        nt = ox.serialize((q.triple for q in quads), format=ox.RdfFormat.N_TRIPLES) or b""
+        return Graph().parse(data=nt, format="nt")
 
     # updates -------------------------------------------------------------------------------
     def _writable(self) -> None:
@@ -258,37 +247,31 @@ class EmbeddedStore(Store):
             raise StoreError(f"{self.location}: the store was opened read-only")
 
     def replace_graphs(self, payloads: list[GraphPayload]) -> None:
-        import pyoxigraph as ox
-
         self._writable()
+        staged, moves = [], []
         try:
             for p in payloads:
-                staging = staging_graph(str(p.graph))
-                self._store.remove_graph(ox.NamedNode(str(staging)))
+                staging = ox.NamedNode(str(staging_graph(str(p.graph))))
+                self._store.remove_graph(staging)
+                staged.append(staging)
                 # load() is transactional: the staging graph gets all of it or nothing.
-                self._store.load(p.ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(staging)))
+                self._store.load(p.ntriples, format=ox.RdfFormat.N_TRIPLES, to_graph=staging)
+                moves.append(f"MOVE SILENT GRAPH {staging} TO GRAPH <{p.graph}>")
             # One update, one transaction: every graph changes at once, or none does.
-            self._store.update(" ;\n".join(
-                f"MOVE SILENT GRAPH <{staging_graph(str(p.graph))}> TO GRAPH <{p.graph}>" for p in payloads))
+            self._store.update(" ;\n".join(moves))
         except (OSError, SyntaxError, ValueError) as e:
+            with contextlib.suppress(OSError):   # best effort: staging graphs are not seen anyway
+                for staging in staged:
+                    self._store.remove_graph(staging)
+            self._staging_left = True
             raise StoreError(f"{self.location}: the load failed, the store is unchanged: {e}") from e
 
     def drop_staging(self) -> None:
         """Remove staging graphs a killed load left behind (the caller holds the write lock)."""
         self._writable()
-        for g in list(self._store.named_graphs()):
-            if g.value.startswith(STAGING):
-                self._store.remove_graph(g)
-
-    def drop_graphs(self, graphs: list[URIRef]) -> None:
-        self._writable()
-        if graphs:
-            self._store.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
-
-    def dump_nquads(self, out) -> None:
-        import pyoxigraph as ox
-
-        self._store.dump(out, format=ox.RdfFormat.N_QUADS)
+        for g in self._staging():
+            self._store.remove_graph(g)
+        self._staging_left = False
 
     def flush(self) -> None:
         if self.path is not None and not self.read_only:

@@ -133,16 +133,13 @@ def _owners(data: Graph) -> dict:
     return owner
 
 
-RDF_SUFFIXES = {".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".jsonld": "json-ld", ".json": "json-ld",
-                ".rdf": "xml", ".owl": "xml", ".trig": "trig"}
-
-
 def validate_paths(paths, *, encoding: str | None = None) -> Report:
     """Validate plans (extracted on the way) and RDF files; one bad file is reported as an
     error and the others are still validated."""
     from pathlib import Path
 
     from policykg.errors import PolicyKGError
+    from policykg.load import RDF_SUFFIXES
     from policykg.pipeline import graph_from_path
 
     report = Report()
@@ -177,11 +174,9 @@ def validate_store(store) -> Report:
     """Validate every document graph of a store (policykg.store.Store), one graph at a time."""
     report = Report()
     for row in store.select(_LOADED_DOCUMENTS):
-        g = row["g"]
-        data = Graph().parse(data=store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}"),
-                             format="nt")
+        data = store.graph(str(row["g"]))
         bind_prefixes(data)
-        validate_graph(data, f"{store.location} <{g}>", report)
+        validate_graph(data, f"{store.location} <{row['g']}>", report)
     return report
 
 

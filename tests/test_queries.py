@@ -196,11 +196,11 @@ def doubled_store(seed_store, plans):
     doubled = {str(plans["000"].doc), str(plans["004"].doc), str(ONTOLOGY_GRAPH), str(MAPPINGS_GRAPH)}
     store = EmbeddedStore(None)
     payloads = []
-    for graph, size in seed_store.graph_sizes().items():
-        nt = seed_store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
-        payloads.append(GraphPayload(URIRef(graph), nt, size))
+    for graph in seed_store.graph_sizes():
+        nt = seed_store.graph(graph).serialize(format="nt", encoding="utf-8")
+        payloads.append(GraphPayload(URIRef(graph), nt))
         if graph in doubled:
-            payloads.append(GraphPayload(URIRef(graph + "/copy"), nt, size))
+            payloads.append(GraphPayload(URIRef(graph + "/copy"), nt))
     store.replace_graphs(payloads)
     return store
 
@@ -301,7 +301,7 @@ def test_queries_check_finds_what_was_broken(name):
     turtle, expected = BROKEN_CASES[name]
     nt = Graph().parse(data=BROKEN + turtle, format="turtle").serialize(format="nt", encoding="utf-8")
     store = EmbeddedStore(None)
-    store.replace_graphs([GraphPayload(URIRef("http://example.org/broken"), nt, nt.count(b"\n"))])
+    store.replace_graphs([GraphPayload(URIRef("http://example.org/broken"), nt)])
     q = LIB[name]
     rows = run(store, name)
     got = {(_short(r.get(q.returns[0])), _short(r.get(q.returns[-1]))) for r in rows}
@@ -313,7 +313,7 @@ def test_queries_staging_graph_check_finds_a_leftover_staging_graph(seed_store):
     store = EmbeddedStore(None)
     leftover = URIRef(STAGING + "0123456789abcdef0123456789abcdef01234567")
     nt = b'<http://example.org/s> <http://example.org/p> "o" .\n'
-    store.replace_graphs([GraphPayload(leftover, nt, 1), GraphPayload(URIRef("http://example.org/kept"), nt, 1)])
+    store.replace_graphs([GraphPayload(leftover, nt), GraphPayload(URIRef("http://example.org/kept"), nt)])
     rows = run(store, "staging-graph-leftover-violation")
     assert [(r["graph"], int(r["triples"])) for r in rows] == [(leftover, 1)]
 
