@@ -86,7 +86,8 @@ def decode(data: bytes, declared: str | None = None, path: str | None = None) ->
 
 def lines_to_blocks(s: str) -> tuple[Block, ...]:
     """One block per paragraph: a non-blank line, trimmed of surrounding white space; in a text
-    hard-wrapped at a fixed width (copied from a PDF), the lines of one paragraph are one block."""
+    hard-wrapped at a fixed width (copied from a PDF), the lines of one paragraph are one block.
+    A table row (`| a | b |`, or cells between tabs) is a block of its own."""
     lines = []
     for m in _LINE.finditer(s):
         a, b = m.start(), m.end()
@@ -96,19 +97,30 @@ def lines_to_blocks(s: str) -> tuple[Block, ...]:
             b -= 1
         if b > a:
             lines.append((a, b))
-    width = wrap_width([b - a for a, b in lines])
-    blocks: list[list[int]] = []
+    width = wrap_width([b - a for a, b in lines if not _is_row(s, a, b)])
+    blocks: list[list] = []
     joinable, depth, held = False, 0, 0
     for a, b in lines:
-        if (joinable or (depth > 0 and held < 3)) and not _NUMBERED.match(s, a):
+        row = _is_row(s, a, b)
+        if not row and (joinable or (depth > 0 and held < 3)) and not _NUMBERED.match(s, a):
             blocks[-1][1] = b
             held += 1
         else:
-            blocks.append([a, b])
+            blocks.append([a, b, "table_row" if row else "paragraph"])
             depth, held = 0, 0
+        if row:
+            joinable = False
+            continue
         depth += _depth(s[a:b])  # a paragraph does not end inside an open bracket （责任单位：…
         joinable = width is not None and b - a >= width - 2 and s[b - 1] not in _PARAGRAPH_END
-    return tuple(Block(a, b) for a, b in blocks)
+    return tuple(Block(a, b, kind) for a, b, kind in blocks)
+
+
+def _is_row(s: str, a: int, b: int) -> bool:
+    """A table row as plain text writes it: | a | b |, or three or more cells between tabs."""
+    if s[a] == "|" and s[b - 1] == "|" and s.count("|", a, b) >= 3:
+        return True
+    return s.count("\t", a, b) >= 2
 
 
 def _depth(line: str) -> int:

@@ -10,6 +10,21 @@ from policykg.text import Text
 Reader = Callable[[SourceDocument], Text]
 _READERS: dict[str, Reader] = {}
 
+# What to tell a user who gives a file no reader handles (by the media type sniffed from its bytes).
+_NO_READER = {
+    "application/x-ole-storage": "an old-style Office file (.doc, .wps or .xls), which policykg does not read; "
+                                 "save it as .docx (in LibreOffice: soffice --headless --convert-to docx FILE)",
+    "application/rtf": "an RTF file; save it as .docx or plain text",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+        "an Excel workbook; save the sheet as a Word table or as text with | between cells",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "a PowerPoint file, not a plan",
+    "application/vnd.oasis.opendocument": "an OpenDocument file; save it as .docx",
+    "application/zip": "a zip archive that is no Word file; unpack it and give the plan inside",
+    "application/vnd.rar": "a RAR archive; unpack it and give the plan inside",
+    "application/x-7z-compressed": "a 7-Zip archive; unpack it and give the plan inside",
+    "application/gzip": "a gzip archive; unpack it and give the plan inside",
+}
+
 
 def register(media_type: str):
     """Decorator: make `fn` the reader of `media_type`."""
@@ -27,10 +42,10 @@ def reader_for(source: SourceDocument) -> Reader:
     try:
         return _READERS[source.media_type]
     except KeyError:
-        problem = {
-            "text/html": "this is an HTML page, not plain text; the HTML reader is not written yet "
-                         "(save the page as text, or wait for the HTML loader)",
-        }.get(source.media_type, "")
+        problem = _NO_READER.get(source.media_type, "")
+        if not problem and source.media_type.startswith("image/"):
+            problem = (f"an image ({source.media_type}), not text; run OCR on it first "
+                       "(for a scanned PDF: ocrmypdf IN.pdf OUT.pdf)")
         raise UnsupportedFormatError(source.path, source.media_type, available(), problem) from None
 
 

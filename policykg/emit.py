@@ -7,6 +7,7 @@ gives the same graph.
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
@@ -24,6 +25,11 @@ _SECTION_CLASS = {m.GOAL: PK.GoalSection, m.BACKGROUND: PK.BackgroundSection, m.
                   m.SCHEDULE: PK.ScheduleSection, m.ATTACHMENT: PK.Attachment, m.TASK: PK.MeasureGroup}
 _KIND_CLASS = {m.MEASURE: PK.Measure, m.CLAUSE: PK.AssuranceClause, m.PHASE: PK.SchedulePhase}
 _BASIS = {m.STATED: PK.StatedLead, m.INHERITED: PK.InheritedLead, m.RULE: PK.RuleLead, m.LIST_ORDER: PK.ListOrderLead}
+_EXPRESSION_KIND = {
+    "range": PK.RangeExpression, "by": PK.ByExpression, "before": PK.BeforeExpression, "since": PK.SinceExpression,
+    "period": PK.PeriodExpression, "year": PK.YearExpression, "recurring": PK.RecurringExpression,
+    "ongoing": PK.OngoingExpression, "valid_until": PK.ValidUntilExpression, "as_of": PK.AsOfExpression,
+}
 _KIND_SLUG = {m.MEASURE: "measure", m.CLAUSE: "clause", m.PHASE: "phase"}
 
 
@@ -66,6 +72,7 @@ class _Emitter:
         self.actors: dict[str, URIRef] = {}
         self.node_iris: dict[int, URIRef] = {}
         self.used: set[str] = set()
+        self.block_starts = [b.start for b in doc.blocks]
 
     def add(self, s, p, o):
         self.g.add((s, p, o))
@@ -78,6 +85,13 @@ class _Emitter:
         self.add(node, PK.inSource, self.source)
         if exact is not None:
             self.add(node, OA.exact, Literal(exact))
+        i = bisect.bisect_right(self.block_starts, sp.start) - 1
+        if i >= 0:  # where the span's paragraph or row sits in the file: its page, its element
+            block = self.doc.blocks[i]
+            if block.page is not None:
+                self.add(node, PK.page, Literal(block.page, datatype=XSD.integer))
+            if block.locator:
+                self.add(node, PK.locator, Literal(block.locator))
         return node
 
     def field_span(self, prop: URIRef, sp: Span | None, exact: str | None) -> None:
@@ -124,6 +138,8 @@ class _Emitter:
         self.add(node, PK.span, self.span(e.span, e.text))
         if e.recurrence == "year":
             self.add(node, PK.recurrence, TIME.unitYear)
+        if e.kind in _EXPRESSION_KIND:
+            self.add(node, PK.expressionKind, _EXPRESSION_KIND[e.kind])
         return node
 
     # ------------------------------------------------------------------ the document
@@ -135,6 +151,8 @@ class _Emitter:
         self.add(self.source, PK.sha256, Literal(d.sha256))
         self.add(self.source, PK.mediaType, Literal(d.media_type))
         self.add(self.source, PK.charCount, Literal(d.char_count, datatype=XSD.integer))
+        if d.text_sha256:
+            self.add(self.source, PK.textSha256, Literal(d.text_sha256))
         if d.plan_title:
             self.add(doc, DCTERMS.title, Literal(d.plan_title))
             self.field_span(DCTERMS.title, d.plan_title_span, d.plan_title)
@@ -152,7 +170,8 @@ class _Emitter:
             if value:
                 self.add(doc, prop, Literal(value.isoformat(), datatype=XSD.date))
                 self.field_span(prop, sp, None)
-        for name, prop in (("identifier", DCTERMS.identifier), ("subject", DCTERMS.subject)):
+        for name, prop in (("identifier", DCTERMS.identifier), ("subject", DCTERMS.subject),
+                           ("genre", DCTERMS.type), ("validity", PK.validity)):
             if name in d.fields:
                 self.add(doc, prop, Literal(d.fields[name]))
         if d.lead_rule:

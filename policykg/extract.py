@@ -2,7 +2,10 @@
 and finds time frames and targets, every item with its span."""
 from __future__ import annotations
 
-from policykg import lexicon, metadata, outline, responsibility, targets, timeexpr
+import dataclasses
+import hashlib
+
+from policykg import lexicon, metadata, outline, responsibility, tables, targets, tasktable, timeexpr
 from policykg import model as m
 from policykg.errors import NoContentError
 from policykg.lexicon import Mappings
@@ -16,11 +19,16 @@ def extract(text: Text, lex: Mappings | None = None) -> m.Document:
     Raises NoContentError when the text has no outline a plan would have.
     """
     lex = lex or lexicon.default()
+    found = tables.find(text, lex)
+    if found:  # their rows are data: running-text passages leave them out
+        text = dataclasses.replace(text, data_rows=frozenset(i for t in found for i in t.blocks))
     doc = m.Document(name=text.name, sha256=text.sha256, media_type=text.media_type,
-                     encoding=text.encoding, char_count=len(text.string))
+                     encoding=text.encoding, char_count=len(text.string), blocks=text.blocks,
+                     text_sha256=hashlib.sha256(text.string.encode("utf-8")).hexdigest())
     nodes, first, end = outline.segment(text, lex, doc.findings)
-    if not nodes:
-        raise NoContentError(text.name, "no numbered headings (一、 （一） 1.) found; "
+    task_tables = [t for t in found if t.kind == tables.TASKS]
+    if not nodes and not task_tables:
+        raise NoContentError(text.name, "no numbered headings (一、 （一） 1.) and no task table found; "
                                         "this does not look like a policy plan")
     doc.outline = nodes
     metadata.extract(text, lex, doc, first, end)
@@ -35,16 +43,32 @@ def extract(text: Text, lex: Mappings | None = None) -> m.Document:
     if doc.period is None:
         doc.findings.append(m.Finding("no-period", "no plan period found (title, 到YYYY年 or date); "
                                                    "measures without years of their own have no time frame"))
+    tasktable.join(doc, text, lex, task_tables, doc_year, rule is not None)
     doc.targets = _preamble_targets(text, lex, doc, first, times)
-    for top in nodes:
+    for top in doc.outline:
         context: list[int | None] = [None]
         for node in top.walk():
             _times_and_targets(text, lex, doc, node, times, context)
+    for t in found:
+        if t.kind == tables.INDICATORS:
+            _table_targets(doc, text, lex, t, doc_year)
     for node in doc.measures:
         if not node.leads:
             doc.findings.append(m.Finding("no-lead", f"measure {node.path} {node.heading or ''} names no lead unit",
                                           node.span))
     return doc
+
+
+def _table_targets(doc: m.Document, text: Text, lex: Mappings, table: tables.Table, doc_year: int | None) -> None:
+    """An indicator table's targets hang on the measure that holds the table, else the document."""
+    # a figure for a year before the plan was written (or began) is where things stood
+    since = doc_year if doc_year is not None else doc.period.start if doc.period else None
+    found = tables.indicator_targets(table, text, lex, since, doc.period.end if doc.period else None)
+    holder = next((n for n in doc.measures if n.span.start <= table.span.start < n.span.end), None)
+    if holder is not None:
+        holder.targets += found
+    else:
+        doc.targets += found
 
 
 class _Times:

@@ -83,6 +83,7 @@ class Mappings:
     collective_patterns: tuple[re.Pattern, ...]
     metadata_fields: dict[str, str]
     genre_words: tuple[tuple[str, str], ...]
+    table_columns: dict[str, str]
     responsibility_keyword_re: re.Pattern = re.compile("$^")
     figure_re: re.Pattern = re.compile("$^")   # a number with its magnitude and unit (targets)
 
@@ -170,6 +171,8 @@ def load(folder: Traversable | Path | None = None) -> Mappings:
                                     read_table(f, "metadata_fields.tsv", ["label", "field"])}),
         genre_words=tuple(sorted(((fold(r["ending"]), r["kind"]) for r in
                                   read_table(f, "genre_words.tsv", ["ending", "kind"])), key=lambda x: -len(x[0]))),
+        table_columns=_by_length({fold(r["label"]): r["column"] for r in
+                                  read_table(f, "table_columns.tsv", ["label", "column"])}),
     )
 
 

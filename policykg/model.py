@@ -170,6 +170,8 @@ class Document:
     outline: list[Node] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)     # stated outside any measure
     findings: list[Finding] = field(default_factory=list)
+    blocks: tuple = ()      # the text's blocks (text.Block): pages and locators of spans
+    text_sha256: str = ""   # digest of the text as read, which spans point into
 
     def nodes(self):
         for n in self.outline:

@@ -40,6 +40,8 @@ class Line:
 
 def heading_sentence_end(s: str) -> int | None:
     """Where the opening heading sentence of a paragraph ends (index of its 。), if it has one."""
+    if s.startswith("|"):  # a table row
+        return None
     p = s.find("。")
     if 2 <= p <= _HEADING_MAX and p < len(s.rstrip()) - 1:
         head = s[:p]
@@ -84,6 +86,8 @@ def body_bounds(lines: list[Line]) -> tuple[int, int, int | None]:
 
 def _is_end_matter(s: str) -> bool:
     s = s.strip()
+    if s.startswith("|"):  # a table row
+        return False
     if _END_MATTER.search(s.replace(" ", "")):
         return True
     # page furniture and signature lines: short, no sentence punctuation

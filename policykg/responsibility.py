@@ -26,9 +26,12 @@ _OTHER_LABEL = re.compile(r"(?<=[,;\s(])[\u4e00-\u9fff]{2,6}\s*:")
 
 
 def blocks_in(text: Text, span: Span) -> list[View]:
-    """Views of the blocks that overlap span, cut to it."""
+    """Views of the blocks that overlap span, cut to it. A row of a data table is left out
+    unless span lies inside it (a cell read as a measure's text)."""
+    rows = text.data_rows
     return [text.view(max(b.start, span.start), min(b.end, span.end))
-            for b in text.blocks if b.end > span.start and b.start < span.end]
+            for i, b in enumerate(text.blocks) if b.end > span.start and b.start < span.end
+            and (i not in rows or b.start <= span.start and span.end <= b.end)]
 
 
 def _split_top(s: str, seps: str) -> list[tuple[int, int]]:
@@ -95,11 +98,13 @@ def split_names(v: View, i: int, j: int, lex: Mappings, state: dict) -> list[m.A
         prefix = _prefix_of(f, lex)
         if prefix:
             state["prefix"] = (prefix, v.source(a, a + len(prefix)))
+        elif f.startswith("各") and lex.is_collective(f):  # 各乡镇人民政府、街道办事处: 各 governs both
+            state["prefix"] = ("各", v.source(a, a + 1))
         full = written
         if not _qualified(f, lex) and state.get("prefix"):
             full = state["prefix"][1] + written
         out.append(m.ActorMention(written=written, full=full, key=fold(full), span=v.source_span(a, b),
-                                  collective=lex.is_collective(f), marked_lead=bool(marked)))
+                                  collective=lex.is_collective(fold(full)), marked_lead=bool(marked)))
     return out or None
 
 
@@ -244,7 +249,11 @@ def resolve(notes: list[m.ResponsibilityNote], inherited: m.Node | None, rule: b
     elif cos and cos[0][0].role == m.RESPONSIBLE:
         e, n = cos.pop(0)
         out.append(m.Assignment(e.actor, m.LEAD, m.RULE if rule else m.LIST_ORDER, n))
-    out += [m.Assignment(e.actor, m.CO, None, n) for e, n in cos]
+    seen = {a.actor.key for a in out}
+    for e, n in cos:  # a unit named twice (in the text and in a task table) is one co unit
+        if e.actor.key not in seen:
+            seen.add(e.actor.key)
+            out.append(m.Assignment(e.actor, m.CO, None, n))
     return out
 
 
@@ -254,7 +263,7 @@ def assign_from_attachments(nodes: list[m.Node], text: Text, lex: Mappings, rule
     measures = [(fold(n.heading), n) for top in nodes for n in top.walk() if n.kind == m.MEASURE and n.heading]
     for att in (n for n in nodes if n.kind == m.ATTACHMENT):
         for heading, notes in _attachment_items(text, att.span, lex):
-            score, best = max(((_likeness(h, heading), n) for h, n in measures), key=lambda x: x[0],
+            score, best = max(((likeness(h, heading), n) for h, n in measures), key=lambda x: x[0],
                               default=(0.0, None))
             if best is not None and not best.assignments and score >= 0.6:
                 best.notes = notes
@@ -275,7 +284,7 @@ def _attachment_items(text: Text, span: Span, lex: Mappings):
     return [(h, n) for h, n in items if n]
 
 
-def _likeness(a: str, b: str) -> float:
+def likeness(a: str, b: str) -> float:
     if not a or not b:
         return 0.0
     if a == b or a in b or b in a:

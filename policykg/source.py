@@ -5,6 +5,9 @@ This is the only stage that touches files.
 from __future__ import annotations
 
 import hashlib
+import io
+import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +23,8 @@ _SUFFIX_TYPES = {
     ".html": "text/html",
     ".htm": "text/html",
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xhtml": "text/html",
+    ".shtml": "text/html",
     ".pdf": "application/pdf",
 }
 
@@ -39,17 +44,59 @@ class SourceDocument:
         return self.path or "<data>"
 
 
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_ZIP_KINDS = (  # a member name inside the zip -> what the zip is
+    ("word/document.xml", DOCX),
+    ("xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ("ppt/presentation.xml", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+    ("content.xml", "application/vnd.oasis.opendocument"),
+)
+_MAGIC = (  # leading bytes -> media type
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/x-ole-storage"),  # .doc .wps .xls of old
+    (b"{\\rtf", "application/rtf"),
+    (b"\x89PNG", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"),
+    (b"II*\x00", "image/tiff"), (b"MM\x00*", "image/tiff"),
+    (b"Rar!", "application/vnd.rar"), (b"7z\xbc\xaf", "application/x-7z-compressed"),
+    (b"\x1f\x8b", "application/gzip"),
+)
+_HTML_START = (b"<!doctype html", b"<html", b"<head", b"<body", b"<meta", b"<title")
+_HTML_TAG = re.compile(rb"<(html|body|head|div|p|table|meta|br|span)[\s>/]", re.I)
+
+
 def sniff_media_type(data: bytes, suffix: str = "") -> str:
-    """The media type of `data`, judged from its content first and its file suffix second."""
+    """The media type of `data`, judged from its content first and its file suffix second.
+
+    >>> sniff_media_type(b"%PDF-1.7 ...", ".txt")
+    'application/pdf'
+    """
     head = data[:1024]
-    if head.startswith(b"%PDF-"):
+    if b"%PDF-" in head:
         return "application/pdf"
-    if head.startswith(b"PK\x03\x04"):
-        return _SUFFIX_TYPES[".docx"] if suffix.lower() in ("", ".docx") else "application/zip"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return _zip_kind(data, suffix)
+    for magic, media_type in _MAGIC:
+        if head.startswith(magic):
+            return media_type
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if stripped.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in stripped[:200]:
+    if stripped.startswith(_HTML_START) or (stripped.startswith((b"<?xml", b"<!--")) and b"<html" in stripped):
+        return "text/html"
+    if stripped.startswith(b"<") and len(_HTML_TAG.findall(data[:4096])) >= 2:  # a fragment: <div>…</div>
         return "text/html"
     return _SUFFIX_TYPES.get(suffix.lower(), "text/plain")
+
+
+def _zip_kind(data: bytes, suffix: str) -> str:
+    """What a zip archive is: a Word file, a spreadsheet, ... by the members it holds."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = set(z.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        # a truncated or damaged archive: trust the suffix so the reader can say what is wrong
+        return _SUFFIX_TYPES.get(suffix.lower(), "application/zip")
+    for member, media_type in _ZIP_KINDS:
+        if member in names:
+            return media_type
+    return "application/zip"
 
 
 def from_bytes(data: bytes, *, media_type: str | None = None, path: str | None = None,

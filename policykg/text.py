@@ -48,12 +48,18 @@ def _to_simplified(s: str) -> str:
 
 @dataclass(frozen=True)
 class Block:
-    """A paragraph (or, from richer readers, a heading or table row) of the text."""
+    """A paragraph (or, from richer readers, a heading or table row) of the text.
+
+    kind: paragraph | heading | table_row. A table row is written `| cell | cell |` (see
+    loaders/builder.py). page: the 1-based page a PDF block starts on. locator: where the
+    block sits in the source file, in the reader's terms (`body/p[12]`, `table[2]/tr[3]`).
+    """
 
     start: int
     end: int
     kind: str = "paragraph"
     page: int | None = None
+    locator: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,9 @@ class Text:
     sha256: str = ""
     encoding: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: indexes of blocks that are rows of a table read as data (policykg/tables.py): passages
+    #: over whole blocks skip them, so a table's figures are not read again as running text
+    data_rows: frozenset[int] = frozenset()
 
     def __post_init__(self):
         for b in self.blocks:
