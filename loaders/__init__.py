@@ -1,6 +1,6 @@
-"""Readers: one registry from media type to a function bytes -> Text."""
+"""Readers: one registry from media type to a function SourceDocument -> Text."""
 
-from . import plaintext  # noqa: F401  (registers the text/plain reader)
+from . import pdf, plaintext, word  # noqa: F401  (each registers its reader)
 from .registry import available, read_text, reader_for, register
 
 __all__ = ["available", "read_text", "reader_for", "register"]

@@ -11,6 +11,7 @@ import re
 
 from policykg.errors import EmptyDocumentError, EncodingError, SourceError
 from policykg.source import SourceDocument
+from policykg.tables import row_separator
 from policykg.text import Block, Text
 
 from .registry import register
@@ -117,10 +118,7 @@ def lines_to_blocks(s: str) -> tuple[Block, ...]:
 
 
 def _is_row(s: str, a: int, b: int) -> bool:
-    """A table row as plain text writes it: | a | b |, or three or more cells between tabs."""
-    if s[a] == "|" and s[b - 1] == "|" and s.count("|", a, b) >= 3:
-        return True
-    return s.count("\t", a, b) >= 2
+    return row_separator(s[a:b]) is not None
 
 
 def _depth(line: str) -> int:

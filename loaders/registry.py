@@ -9,11 +9,10 @@ from policykg.text import Text
 
 Reader = Callable[[SourceDocument], Text]
 _READERS: dict[str, Reader] = {}
+_REFUSERS: set[str] = set()  # "readers" that only explain why a kind of file cannot be read
 
 # What to tell a user who gives a file no reader handles (by the media type sniffed from its bytes).
 _NO_READER = {
-    "application/x-ole-storage": "an old-style Office file (.doc, .wps or .xls), which policykg does not read; "
-                                 "save it as .docx (in LibreOffice: soffice --headless --convert-to docx FILE)",
     "application/rtf": "an RTF file; save it as .docx or plain text",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
         "an Excel workbook; save the sheet as a Word table or as text with | between cells",
@@ -26,16 +25,21 @@ _NO_READER = {
 }
 
 
-def register(media_type: str):
-    """Decorator: make `fn` the reader of `media_type`."""
+def register(media_type: str, *, refuses: bool = False):
+    """Decorator: make `fn` the reader of `media_type`. With `refuses`, fn only raises an error
+    that tells this kind of file apart (an old .doc from a password-protected .docx) and says
+    what to do; the type is then not listed among those policykg reads."""
     def deco(fn: Reader) -> Reader:
         _READERS[media_type] = fn
+        if refuses:
+            _REFUSERS.add(media_type)
         return fn
     return deco
 
 
 def available() -> list[str]:
-    return sorted(_READERS)
+    """The media types policykg reads."""
+    return sorted(set(_READERS) - _REFUSERS)
 
 
 def reader_for(source: SourceDocument) -> Reader:

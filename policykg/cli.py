@@ -58,6 +58,34 @@ def extract(path: str, fmt: str, encoding: str | None, summary: bool, quiet: boo
         click.echo(summarize(doc), err=True)
 
 
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--encoding", default=None, metavar="CODEC",
+              help="Read the file in this encoding (e.g. gb18030) instead of detecting it.")
+@click.option("--blocks", is_flag=True,
+              help="Print the blocks instead: start, end, kind, page and locator, tab-separated.")
+def read(path: str, encoding: str | None, blocks: bool) -> None:
+    """Print the text of the document at PATH as policykg reads it.
+
+    This is the text every span of the graph points into (oa:start and oa:end count its
+    characters from 0): for a plain-text plan, the file as decoded; for an HTML page, a Word
+    file or a PDF, the text its reader makes, one paragraph or table row (| a | b |) a line.
+    Its SHA-256 digest (as UTF-8) is the graph's pk:textSha256. Exit status: 0, or 2 when
+    the file cannot be read.
+    """
+    from policykg.loaders import read_text
+    from policykg.source import read_source
+
+    text = read_text(read_source(path, encoding=encoding))
+    if blocks:
+        for b in text.blocks:
+            sys.stdout.write(f"{b.start}\t{b.end}\t{b.kind}\t{b.page or ''}\t{b.locator or ''}\n")
+    else:
+        sys.stdout.write(text.string if text.string.endswith("\n") else text.string + "\n")
+    for note in text.notes:
+        click.echo(f"policykg: note: {path}: {note}", err=True)
+
+
 # -- stores ------------------------------------------------------------------------------------
 
 def store_options(f):

@@ -249,7 +249,7 @@ def resolve(notes: list[m.ResponsibilityNote], inherited: m.Node | None, rule: b
     elif cos and cos[0][0].role == m.RESPONSIBLE:
         e, n = cos.pop(0)
         out.append(m.Assignment(e.actor, m.LEAD, m.RULE if rule else m.LIST_ORDER, n))
-    seen = {a.actor.key for a in out}
+    seen: set[str] = set()
     for e, n in cos:  # a unit named twice (in the text and in a task table) is one co unit
         if e.actor.key not in seen:
             seen.add(e.actor.key)

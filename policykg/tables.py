@@ -63,16 +63,28 @@ class Table:
         return row[cols[-1]] if cols and cols[-1] < len(row) else None
 
 
+def row_separator(line: str) -> str | None:
+    """What separates the cells of a table row written as text: "|" for `| a | b |` (or
+    `a | b | c |`, as pages saved by scrapers write them), a tab for cells copied from a table
+    (three or more), None for a line that is no row."""
+    if line.count("|") >= 3 and (line.startswith("|") or line.endswith("|")) or line.count(" | ") >= 2:
+        return "|"
+    if line.count("\t") >= 2:
+        return "\t"
+    return None
+
+
 def _split(text: Text, start: int, end: int) -> list[Cell] | None:
     """The cells of the row in text[start:end], or None when it is no table row."""
     s = text.string
     line = s[start:end]
-    if line.startswith("|") and line.endswith("|") and line.count("|") >= 3:
-        sep, a, b = "|", start + 1, end - 1
-    elif line.count("\t") >= 2:
-        sep, a, b = "\t", start, end
-    else:
+    sep = row_separator(line)
+    if sep is None:
         return None
+    a, b = start, end
+    if sep == "|":
+        a += line.startswith("|")
+        b -= line.endswith("|") and b > a
     cells, at = [], a
     while True:
         nxt = s.find(sep, at, b)

@@ -104,6 +104,9 @@ def test_tables_tab_separated_rows_and_markdown_rules_are_tables():
     assert m["建设平台"].time_frame.end == 2024  # a bare year in a deadline column is the year it is due by
     md = doc_of(HEAD + "（一）建设平台。\n附件\n| 序号 | 重点任务 | 牵头单位 |\n|---|---|---|\n| 1 | 建设平台 | 市科技局 |\n")
     assert units(by_heading(md)["建设平台"]) == (["市科技局"], [])
+    # as scrapers save pages: no opening bar
+    scraped = doc_of(HEAD + "（一）建设平台。\n附件\n序号 | 重点任务 | 牵头单位 |\n1 | 建设平台 | 市科技局 |\n")
+    assert units(by_heading(scraped)["建设平台"]) == (["市科技局"], [])
 
 
 def test_tables_a_lead_the_measure_states_itself_stands():
