@@ -21,7 +21,7 @@ from .builder import ACROSS, DOWN, Cell, TextBuilder
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f\u2014\u2018-\u201d\u2026\u00b7"
 _CJK_SPACE = re.compile(f"(?<=[{_CJK}])\\s+|\\s+(?=[{_CJK}])")
 _NUMBERED = re.compile(r"\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十0-9]{1,3}[）)]|[0-9]{1,2}[.．、](?![0-9])"
-                       r"|[①-⑳]|第[一二三四五六七八九十百0-9]+[章节条部分])")
+                       r"|[①-⑳]|第[一二三四五六七八九十百0-9]+[章节条部分]|附件\s*[0-9一二三四五六七八九十]*\s*[:：]?)")
 _PAGE_NUMBER = re.compile(r"[-—–－―‐\s]*\d{1,4}[-—–－―‐\s]*|第\s*\d+\s*页\s*[,，、/]?\s*(共\s*\d+\s*页)?"
                           r"|\d+\s*/\s*\d+|page\s*\d+(\s*of\s*\d+)?|共\s*\d+\s*页\s*第\s*\d+\s*页", re.I)
 _BAND = 0.12            # top and bottom share of a page where running headers and footers sit

@@ -40,7 +40,7 @@ def test_cli_extract_summary_goes_to_stderr():
 @pytest.mark.parametrize("content, message", [
     (b"", "the file is empty"),
     (bytes(range(256)) * 4, "binary data, not text"),
-    ("<html><body>一、总体要求</body></html>".encode(), "HTML page, not plain text"),
+    (b"<html><head><script>render()</script></head><body></body></html>", "HTML page with no Chinese text"),
     ("这是一段没有任何标题的普通文字。".encode(), "does not look like a policy plan"),
 ])
 def test_cli_extract_bad_input_names_the_file_and_exits_2(tmp_path, content, message):

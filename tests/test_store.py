@@ -114,7 +114,8 @@ def test_one_bad_file_costs_only_itself(tmp_path, seed_paths):
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     html = tmp_path / "page.txt"
-    html.write_text("<!DOCTYPE html><html><body><p>一、总体要求</p></body></html>", encoding="utf-8")
+    html.write_text('<!DOCTYPE html><html><head><meta http-equiv="refresh" content="0; url=/zwgk/plan.html">'
+                    "</head><body></body></html>", encoding="utf-8")
     bad_ttl = tmp_path / "bad.ttl"
     bad_ttl.write_text("<x:a> <x:b> .", encoding="utf-8")
     store = EmbeddedStore(tmp_path / "s")
@@ -124,7 +125,7 @@ def test_one_bad_file_costs_only_itself(tmp_path, seed_paths):
     assert set(errors) == {"empty.txt", "page.txt", "bad.ttl", "missing.txt"}
     for name, error in errors.items():
         assert name in error
-    assert "empty" in errors["empty.txt"] and "HTML" in errors["page.txt"]
+    assert "empty" in errors["empty.txt"] and "redirect" in errors["page.txt"] and "/zwgk/plan.html" in errors["page.txt"]
     assert "Turtle" in errors["bad.ttl"] and "no such file" in errors["missing.txt"]
     assert {doc_iri(seed_paths[0]), doc_iri(seed_paths[2])} <= set(store.graph_sizes())
 

@@ -59,9 +59,14 @@ def test_text_unknown_declared_encoding_lists_how_to_fix():
         read_text(from_bytes(PLAN.encode(), path="plan.txt", encoding="klingon"))
 
 
-def test_text_html_where_text_was_expected_is_refused_with_the_readers_available():
+def test_text_html_where_text_was_expected_is_read_as_html():
     html = "<!DOCTYPE html><html><body><p>一、总体要求</p></body></html>".encode()
+    text = read_text(from_bytes(html, path="page.txt"))
+    assert text.media_type == "text/html" and text.string == "一、总体要求"
+
+
+def test_text_rtf_where_text_was_expected_is_refused_with_the_readers_available():
     with pytest.raises(UnsupportedFormatError) as e:
-        read_text(from_bytes(html, path="page.txt"))
-    assert e.value.media_type == "text/html" and "text/plain" in e.value.available
-    assert "page.txt" in str(e.value) and "HTML" in str(e.value)
+        read_text(from_bytes(b"{\\rtf1\\ansi \\u19968?}", path="page.txt"))
+    assert e.value.media_type == "application/rtf" and {"text/plain", "text/html"} <= set(e.value.available)
+    assert "page.txt" in str(e.value) and "RTF" in str(e.value)
