@@ -95,3 +95,25 @@ def test_variants_html_and_docx_spans_carry_a_locator(variants):
         _, doc = read(variants[fmt])
         g = to_graph(doc)
         assert len(set(g.objects(None, PK.locator))) > 20, fmt
+
+
+def test_variants_read_command_prints_the_text_spans_point_into(variants, tmp_path):
+    import hashlib
+    import subprocess
+    import sys
+
+    name, data = variants["docx"]
+    path = tmp_path / name
+    path.write_bytes(data)
+    out = subprocess.run([sys.executable, "-m", "policykg.cli", "read", str(path)], capture_output=True,
+                         text=True, check=True).stdout
+    text = out[:-1]  # the command ends the text with a newline
+    _, doc = read(variants["docx"])
+    g = to_graph(doc)
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == str(next(g.objects(None, PK.textSha256)))
+    blocks = subprocess.run([sys.executable, "-m", "policykg.cli", "read", "--blocks", str(path)],
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    rows = [line.split("\t") for line in blocks]
+    assert all(len(r) == 5 for r in rows) and {r[2] for r in rows} >= {"paragraph", "table_row"}
+    start, end = int(rows[-1][0]), int(rows[-1][1])
+    assert text[start:end].startswith("| ") and rows[-1][4].startswith("body/tbl[")
