@@ -163,6 +163,29 @@ def load(paths, store_dir, endpoint, update_endpoint, graph_store, retries, enco
 
 
 @main.command()
+@click.option("--unresolved", is_flag=True,
+              help="Only the names policykg could not place in a division, as written, to extend the tables.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@store_options
+def actors(unresolved, fmt, store_dir, endpoint, update_endpoint, graph_store, retries) -> None:
+    """List the units in the store: each real unit once, with its full name, its kind
+    (mappings/unit_types.tsv), its division (mappings/jurisdictions.tsv), the measures it
+    leads and shares and the documents that name it.
+
+    A name is resolved within its plan's division (市科技局 in a Weihai plan is 威海市科学技术局);
+    --unresolved lists those that could not be, as written, so a user can add the row a table
+    lacks. This runs the library query `actors`. Exit status: 0, or 2 on an error.
+    """
+    from policykg import querylib
+
+    q = querylib.find("actors")
+    bound = querylib.bind(q, {"unresolved": "true"} if unresolved else {})
+    with open_store(store_dir, endpoint, update_endpoint, graph_store, retries, read_only=True) as store:
+        res = store.select(q.text, bound)
+    click.echo(querylib.format_results(res, fmt))
+
+
+@main.command()
 @click.argument("query", required=False)
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
               help="A parameter of the query, bound as an RDF term of its declared type (repeatable).")

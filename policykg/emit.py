@@ -13,6 +13,7 @@ import hashlib
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, SKOS, TIME
 
+from policykg import actors
 from policykg import model as m
 from policykg.text import Span, fold
 
@@ -20,6 +21,8 @@ PK = Namespace("https://w3id.org/policykg/ontology#")
 ORG = Namespace("http://www.w3.org/ns/org#")
 OA = Namespace("http://www.w3.org/ns/oa#")
 ID = "https://w3id.org/policykg/id/"
+JURISDICTIONS = URIRef(f"{ID}jurisdiction")
+UNIT_TYPES = URIRef(f"{ID}unit-type")
 
 _SECTION_CLASS = {m.GOAL: PK.GoalSection, m.BACKGROUND: PK.BackgroundSection, m.ASSURANCE: PK.AssuranceSection,
                   m.SCHEDULE: PK.ScheduleSection, m.ATTACHMENT: PK.Attachment, m.TASK: PK.MeasureGroup}
@@ -105,14 +108,52 @@ class _Emitter:
         self.add(node, PK.forProperty, prop)
 
     def actor(self, a: m.ActorMention) -> URIRef:
+        """The actor node of a mention: the real unit it resolves to (one IRI for every plan
+        of the place), or, unresolved, the name as written within this document."""
         node = self.actors.get(a.key)
         if node is None:
-            # scoped to the document until units are resolved across documents
-            node = self.actors[a.key] = URIRef(f"{ID}actor/{self.iri.rsplit('/', 1)[1]}/{_h(a.key)}")
+            r = actors.resolve(a, self.doc.jurisdiction)
+            if r.resolved:
+                place = r.jurisdiction.code if r.jurisdiction else "cn"
+                node = URIRef(f"{ID}actor/{place}/{_h(fold(r.name))}")
+            else:
+                node = URIRef(f"{ID}actor/{self.iri.rsplit('/', 1)[1]}/{_h(a.key)}")
+            self.actors[a.key] = node
             self.add(node, RDF.type, PK.CollectiveActor if a.collective else PK.Actor)
-            self.add(node, SKOS.prefLabel, Literal(a.full))
+            if not r.resolved:
+                self.add(node, RDF.type, PK.UnresolvedActor)
+            self.add(node, SKOS.prefLabel, Literal(r.name))
+            if r.jurisdiction is not None:
+                self.add(node, PK.jurisdiction, self.jurisdiction(r.jurisdiction))
+            if r.unit_type is not None:
+                self.add(node, PK.unitType, self.unit_type(r.unit_type))
+            if a.full != r.name:
+                self.add(node, SKOS.altLabel, Literal(a.full))
         if a.written != a.full:
             self.add(node, SKOS.altLabel, Literal(a.written))
+        return node
+
+    def jurisdiction(self, j: actors.Jurisdiction) -> URIRef:
+        """A division as a concept, with the chain of divisions above it."""
+        node = URIRef(f"{ID}jurisdiction/{j.code}")
+        if (node, RDF.type, PK.Jurisdiction) not in self.g:
+            self.add(node, RDF.type, PK.Jurisdiction)
+            self.add(node, SKOS.inScheme, JURISDICTIONS)
+            self.add(node, SKOS.prefLabel, Literal(j.name, lang="zh"))
+            self.add(node, SKOS.notation, Literal(j.code))
+            parent = actors.tables().gazetteer.by_code.get(j.parent) if j.parent else None
+            if parent is not None:
+                self.add(node, SKOS.broader, self.jurisdiction(parent))
+        return node
+
+    def unit_type(self, type_id: str) -> URIRef:
+        node = URIRef(f"{ID}unit-type/{type_id}")
+        if (node, RDF.type, PK.UnitType) not in self.g:
+            t = next(x for x in actors.tables().unit_types if x.id == type_id)
+            self.add(node, RDF.type, PK.UnitType)
+            self.add(node, SKOS.inScheme, UNIT_TYPES)
+            self.add(node, SKOS.prefLabel, Literal(t.label_zh, lang="zh"))
+            self.add(node, SKOS.prefLabel, Literal(t.label_en, lang="en"))
         return node
 
     def year_instant(self, owner: URIRef, which: str, year: int, cls=TIME.Instant) -> URIRef:
@@ -186,6 +227,8 @@ class _Emitter:
             if c.title:
                 self.add(cited, DCTERMS.title, Literal(c.title))
             self.field_span(PK.basedOn, c.span, c.written)
+        if d.jurisdiction is not None:
+            self.add(doc, PK.jurisdiction, self.jurisdiction(d.jurisdiction))
         if d.period:
             self.time_frame(doc, d.period)
         for t in d.targets:

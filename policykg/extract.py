@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 
-from policykg import lexicon, metadata, outline, responsibility, tables, targets, tasktable, timeexpr
+from policykg import actors, lexicon, metadata, outline, responsibility, tables, targets, tasktable, timeexpr
 from policykg import model as m
 from policykg.errors import NoContentError
 from policykg.lexicon import Mappings
@@ -32,6 +32,7 @@ def extract(text: Text, lex: Mappings | None = None) -> m.Document:
                                         "this does not look like a policy plan")
     doc.outline = nodes
     metadata.extract(text, lex, doc, first, end)
+    doc.jurisdiction = actors.document_jurisdiction(doc)
     rule = responsibility.find_lead_rule(text, Span(0, len(text.string)), lex)
     if rule:
         doc.lead_rule, doc.lead_rule_span = rule

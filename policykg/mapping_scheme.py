@@ -16,7 +16,8 @@ from functools import lru_cache
 from rdflib import OWL, RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
-from policykg.emit import PK
+from policykg import actors
+from policykg.emit import JURISDICTIONS, PK, UNIT_TYPES
 from policykg.lexicon import read_table
 from policykg.resources import data_dir
 
@@ -28,6 +29,41 @@ _LINKED = {
     "role": {"lead": PK.LeadRole, "co": PK.CoRole},
     "comparator": {c: PK[c] for c in ("EqualTo", "AtLeast", "MoreThan", "AtMost", "Approximately")},
 }
+
+
+# Tables published as the schemes the graphs already use, not row by row.
+_OWN = {"jurisdictions.tsv", "unit_types.tsv"}
+
+
+def _own_schemes(g: Graph) -> None:
+    """The divisions (skos:broader to the one above, the division code as skos:notation) and
+    the kinds of unit, under the IRIs the document graphs link actors and documents to."""
+    t = actors.tables()
+    for scheme, label in ((JURISDICTIONS, "行政区划"), (UNIT_TYPES, "单位类型")):
+        g.add((scheme, RDF.type, SKOS.ConceptScheme))
+        g.add((scheme, SKOS.prefLabel, Literal(label, lang="zh")))
+    g.add((JURISDICTIONS, DCTERMS.source, Literal("mappings/jurisdictions.tsv")))
+    g.add((UNIT_TYPES, DCTERMS.source, Literal("mappings/unit_types.tsv")))
+    for j in t.gazetteer.by_code.values():
+        node = URIRef(f"{JURISDICTIONS}/{j.code}")
+        g.add((node, RDF.type, PK.Jurisdiction))
+        g.add((node, SKOS.inScheme, JURISDICTIONS))
+        g.add((node, SKOS.prefLabel, Literal(j.name, lang="zh")))
+        g.add((node, SKOS.notation, Literal(j.code)))
+        if j.short and j.short != j.name:
+            g.add((node, SKOS.altLabel, Literal(j.short, lang="zh")))
+        if j.parent:
+            g.add((node, SKOS.broader, URIRef(f"{JURISDICTIONS}/{j.parent}")))
+        else:
+            g.add((node, SKOS.topConceptOf, JURISDICTIONS))
+    for u in t.unit_types:
+        node = URIRef(f"{UNIT_TYPES}/{u.id}")
+        g.add((node, RDF.type, PK.UnitType))
+        g.add((node, SKOS.inScheme, UNIT_TYPES))
+        g.add((node, SKOS.topConceptOf, UNIT_TYPES))
+        g.add((node, SKOS.prefLabel, Literal(u.label_zh, lang="zh")))
+        g.add((node, SKOS.prefLabel, Literal(u.label_en, lang="en")))
+        g.add((node, SKOS.notation, Literal(u.pattern.pattern)))
 
 
 def _descriptions() -> dict[str, str]:
@@ -42,8 +78,9 @@ def mappings_graph() -> Graph:
     g.bind("pkm", COLUMN)
     descriptions = _descriptions()
     columns: set[str] = set()
+    _own_schemes(g)
     for f in sorted(data_dir("mappings").iterdir(), key=lambda p: p.name):
-        if not f.name.endswith(".tsv"):
+        if not f.name.endswith(".tsv") or f.name in _OWN:
             continue
         rows = read_table(data_dir("mappings"), f.name, [])
         header = list(rows[0]) if rows else []

@@ -172,6 +172,7 @@ class Document:
     findings: list[Finding] = field(default_factory=list)
     blocks: tuple = ()      # the text's blocks (text.Block): pages and locators of spans
     text_sha256: str = ""   # digest of the text as read, which spans point into
+    jurisdiction: object = None  # actors.Jurisdiction: the division the plan is of, if known
 
     def nodes(self):
         for n in self.outline:
