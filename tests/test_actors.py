@@ -134,3 +134,16 @@ def test_actors_command_lists_units_and_the_unresolved(tmp_path, seed_paths):
     unresolved = subprocess.run([*cli, "actors", "--unresolved", "--store", str(store), "--format", "csv"],
                                 check=True, capture_output=True, text=True).stdout.splitlines()
     assert unresolved[0].startswith("actor,label") and len(unresolved) == 2 and ",市科协," in unresolved[1]
+
+
+def test_actors_documents_link_their_division(seed_paths):
+    g = seed(seed_paths, "002")
+    (doc,) = set(g.subjects(PK.hasMeasure, None))
+    j = g.value(doc, PK.jurisdiction)
+    chain = []
+    while j is not None:
+        chain.append(str(g.value(j, SKOS.prefLabel)))
+        j = g.value(j, SKOS.broader)
+    assert chain == ["环翠区", "威海市", "山东省"]
+    units = {g.value(a, PK.jurisdiction) for a in g.objects(None, PK.leadUnit)}
+    assert units == {g.value(doc, PK.jurisdiction)}, "a district plan's units are the district's"
