@@ -16,6 +16,7 @@ saved as plain text writes them, so one table parser (policykg/tables.py) reads 
 """
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
 
@@ -27,17 +28,14 @@ DITTO = "〃"
 _SPACE = re.compile(r"[ \t\r\n\u00a0\u3000\u200b\ufeff]+")
 
 
-class Merged:
+class Merged(enum.Enum):
     """A cell that continues a merged cell: DOWN (from the row above) or ACROSS (from the left)."""
 
-    def __init__(self, direction: str):
-        self.direction = direction
-
-    def __repr__(self) -> str:
-        return f"Merged({self.direction!r})"
+    DOWN = "down"
+    ACROSS = "across"
 
 
-DOWN, ACROSS = Merged("down"), Merged("across")
+DOWN, ACROSS = Merged.DOWN, Merged.ACROSS
 Cell = str | Merged
 
 
@@ -107,8 +105,8 @@ class TextBuilder:
 
 
 def _cell(c: Cell) -> str:
-    if c is DOWN or (isinstance(c, Merged) and c.direction == "down"):
+    if c is DOWN:
         return DITTO
-    if isinstance(c, Merged):
+    if c is ACROSS:
         return ""
     return clean(c).replace("|", "｜")

@@ -39,12 +39,20 @@ class Jurisdiction:
 
 
 @dataclass(frozen=True)
+class UnitType:
+    id: str
+    label_zh: str
+    label_en: str
+    pattern: re.Pattern
+
+
+@dataclass(frozen=True)
 class Resolved:
     """What a name as written turned out to be."""
 
     name: str                       # canonical: 威海市科学技术局; as written when unresolved
     jurisdiction: Jurisdiction | None
-    unit_type: str | None           # a row id of unit_types.tsv
+    unit_type: UnitType | None      # a row of unit_types.tsv
     resolved: bool
 
 
@@ -91,14 +99,6 @@ def _pick(candidates: list[Jurisdiction], context: list[Jurisdiction], gaz: Gaze
     codes = {c.code for c in context}
     under = [c for c in candidates if codes & {x.code for x in gaz.chain(c)}]
     return under[0] if len(under) == 1 else None
-
-
-@dataclass(frozen=True)
-class UnitType:
-    id: str
-    label_zh: str
-    label_en: str
-    pattern: re.Pattern
 
 
 @dataclass(frozen=True)
@@ -210,10 +210,8 @@ def _expand(rest: str, t: ActorTables) -> str:
 
 
 def _done(name: str, j: Jurisdiction | None, t: ActorTables) -> Resolved:
-    ut = t.unit_type(name)
-    return Resolved(name, j, ut.id if ut else None, True)
+    return Resolved(name, j, t.unit_type(name), True)
 
 
 def _unresolved(written: str, t: ActorTables) -> Resolved:
-    ut = t.unit_type(written)
-    return Resolved(written, None, ut.id if ut else None, False)
+    return Resolved(written, None, t.unit_type(written), False)

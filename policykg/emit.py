@@ -59,6 +59,26 @@ def decimal(d) -> Literal:
     return Literal(text if "." in text else text + ".0", datatype=XSD.decimal)
 
 
+def jurisdiction_concept(g: Graph, j: actors.Jurisdiction) -> URIRef:
+    """A division's concept: its name, its code as notation, its scheme (skos:broader apart)."""
+    node = URIRef(f"{JURISDICTIONS}/{j.code}")
+    g.add((node, RDF.type, PK.Jurisdiction))
+    g.add((node, SKOS.inScheme, JURISDICTIONS))
+    g.add((node, SKOS.prefLabel, Literal(j.name, lang="zh")))
+    g.add((node, SKOS.notation, Literal(j.code)))
+    return node
+
+
+def unit_type_concept(g: Graph, u: actors.UnitType) -> URIRef:
+    """A kind of unit's concept, labelled in Chinese and English."""
+    node = URIRef(f"{UNIT_TYPES}/{u.id}")
+    g.add((node, RDF.type, PK.UnitType))
+    g.add((node, SKOS.inScheme, UNIT_TYPES))
+    g.add((node, SKOS.prefLabel, Literal(u.label_zh, lang="zh")))
+    g.add((node, SKOS.prefLabel, Literal(u.label_en, lang="en")))
+    return node
+
+
 def bind_prefixes(g: Graph) -> None:
     for p, ns in (("pk", PK), ("dcterms", DCTERMS), ("time", TIME), ("org", ORG), ("skos", SKOS),
                   ("prov", PROV), ("oa", OA), ("owl", OWL), ("xsd", XSD)):
@@ -126,7 +146,7 @@ class _Emitter:
             if r.jurisdiction is not None:
                 self.add(node, PK.jurisdiction, self.jurisdiction(r.jurisdiction))
             if r.unit_type is not None:
-                self.add(node, PK.unitType, self.unit_type(r.unit_type))
+                self.add(node, PK.unitType, unit_type_concept(self.g, r.unit_type))
             if a.full != r.name:
                 self.add(node, SKOS.altLabel, Literal(a.full))
         if a.written != a.full:
@@ -135,25 +155,12 @@ class _Emitter:
 
     def jurisdiction(self, j: actors.Jurisdiction) -> URIRef:
         """A division as a concept, with the chain of divisions above it."""
-        node = URIRef(f"{ID}jurisdiction/{j.code}")
+        node = URIRef(f"{JURISDICTIONS}/{j.code}")
         if (node, RDF.type, PK.Jurisdiction) not in self.g:
-            self.add(node, RDF.type, PK.Jurisdiction)
-            self.add(node, SKOS.inScheme, JURISDICTIONS)
-            self.add(node, SKOS.prefLabel, Literal(j.name, lang="zh"))
-            self.add(node, SKOS.notation, Literal(j.code))
+            jurisdiction_concept(self.g, j)
             parent = actors.tables().gazetteer.by_code.get(j.parent) if j.parent else None
             if parent is not None:
                 self.add(node, SKOS.broader, self.jurisdiction(parent))
-        return node
-
-    def unit_type(self, type_id: str) -> URIRef:
-        node = URIRef(f"{ID}unit-type/{type_id}")
-        if (node, RDF.type, PK.UnitType) not in self.g:
-            t = next(x for x in actors.tables().unit_types if x.id == type_id)
-            self.add(node, RDF.type, PK.UnitType)
-            self.add(node, SKOS.inScheme, UNIT_TYPES)
-            self.add(node, SKOS.prefLabel, Literal(t.label_zh, lang="zh"))
-            self.add(node, SKOS.prefLabel, Literal(t.label_en, lang="en"))
         return node
 
     def year_instant(self, owner: URIRef, which: str, year: int, cls=TIME.Instant) -> URIRef:

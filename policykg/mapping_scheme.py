@@ -17,7 +17,7 @@ from rdflib import OWL, RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
 from policykg import actors
-from policykg.emit import JURISDICTIONS, PK, UNIT_TYPES
+from policykg.emit import JURISDICTIONS, PK, UNIT_TYPES, jurisdiction_concept, unit_type_concept
 from policykg.lexicon import read_table
 from policykg.resources import data_dir
 
@@ -45,11 +45,7 @@ def _own_schemes(g: Graph) -> None:
     g.add((JURISDICTIONS, DCTERMS.source, Literal("mappings/jurisdictions.tsv")))
     g.add((UNIT_TYPES, DCTERMS.source, Literal("mappings/unit_types.tsv")))
     for j in t.gazetteer.by_code.values():
-        node = URIRef(f"{JURISDICTIONS}/{j.code}")
-        g.add((node, RDF.type, PK.Jurisdiction))
-        g.add((node, SKOS.inScheme, JURISDICTIONS))
-        g.add((node, SKOS.prefLabel, Literal(j.name, lang="zh")))
-        g.add((node, SKOS.notation, Literal(j.code)))
+        node = jurisdiction_concept(g, j)
         if j.short and j.short != j.name:
             g.add((node, SKOS.altLabel, Literal(j.short, lang="zh")))
         if j.parent:
@@ -57,12 +53,8 @@ def _own_schemes(g: Graph) -> None:
         else:
             g.add((node, SKOS.topConceptOf, JURISDICTIONS))
     for u in t.unit_types:
-        node = URIRef(f"{UNIT_TYPES}/{u.id}")
-        g.add((node, RDF.type, PK.UnitType))
-        g.add((node, SKOS.inScheme, UNIT_TYPES))
+        node = unit_type_concept(g, u)
         g.add((node, SKOS.topConceptOf, UNIT_TYPES))
-        g.add((node, SKOS.prefLabel, Literal(u.label_zh, lang="zh")))
-        g.add((node, SKOS.prefLabel, Literal(u.label_en, lang="en")))
         g.add((node, SKOS.notation, Literal(u.pattern.pattern)))
 
 

@@ -5,7 +5,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from policykg.text import Span
+from typing import TYPE_CHECKING
+
+from policykg.text import Block, Span
+
+if TYPE_CHECKING:
+    from policykg.actors import Jurisdiction
 
 # Kinds of outline node
 GROUP, MEASURE, CLAUSE, PART, PHASE = "group", "measure", "clause", "part", "phase"
@@ -170,9 +175,9 @@ class Document:
     outline: list[Node] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)     # stated outside any measure
     findings: list[Finding] = field(default_factory=list)
-    blocks: tuple = ()      # the text's blocks (text.Block): pages and locators of spans
-    text_sha256: str = ""   # digest of the text as read, which spans point into
-    jurisdiction: object = None  # actors.Jurisdiction: the division the plan is of, if known
+    blocks: tuple[Block, ...] = ()  # the text's blocks: the pages and locators of spans
+    text_sha256: str = ""           # digest of the text as read, which spans point into
+    jurisdiction: Jurisdiction | None = None  # the division the plan is of, if known
 
     def nodes(self):
         for n in self.outline:

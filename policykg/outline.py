@@ -18,7 +18,7 @@ from policykg.numerals import heading_number
 from policykg.responsibility import has_note
 from policykg.text import Span, Text, View, fold
 
-_HEADING_MAX = 40          # a heading sentence longer than this is body text
+HEADING_MAX = 40          # a heading sentence longer than this is body text
 _ATTACHMENT = re.compile(r"^附件\s*[0-9一二三四五六七八九十]*\s*[::]?")
 _END_MATTER = re.compile(
     r"^(抄送|抄报|主送)[::]|^(\(|\[)?此件(公开发布|不公开|依申请公开)|印发$|^[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日(印发)?$"
@@ -43,11 +43,22 @@ def heading_sentence_end(s: str) -> int | None:
     if s.startswith("|"):  # a table row
         return None
     p = s.find("。")
-    if 2 <= p <= _HEADING_MAX and p < len(s.rstrip()) - 1:
+    if 2 <= p <= HEADING_MAX and p < len(s.rstrip()) - 1:
         head = s[:p]
         if ":" in head or head.startswith(("(", "（")):
             return None
         return p
+    return None
+
+
+def heading_length(s: str) -> int | None:
+    """How long the heading that opens s is: its first sentence when short, or all of s when
+    it is short and has no sentence end; None when s opens with no heading."""
+    p = s.find("。")
+    if 0 < p <= HEADING_MAX:
+        return p
+    if p < 0 and 0 < len(s.rstrip(" :：")) <= HEADING_MAX:
+        return len(s.rstrip(" :："))
     return None
 
 
@@ -160,12 +171,8 @@ class _Builder:
             own_start = v.span.start
             path = f"{parent_path}.p{idx}"
             number, style, rank = "", "paragraph", 98
-        heading, heading_end = None, None
-        p = head_fold.find("。")
-        if 0 < p <= _HEADING_MAX:
-            heading_end = p
-        elif p < 0 and 0 < len(head_fold.rstrip(" :")) <= _HEADING_MAX:
-            heading_end = len(head_fold.rstrip(" :"))
+        heading = None
+        heading_end = heading_length(head_fold)
         if heading_end is not None:
             base = ln.body_at if ln is not None else 0
             heading = v.source(base, base + heading_end).strip().rstrip("：:")

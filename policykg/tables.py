@@ -39,10 +39,6 @@ class Cell:
     span: Span
     text: str
 
-    @property
-    def folded(self) -> str:
-        return fold(self.text).replace(" ", "")
-
 
 @dataclass
 class Table:
@@ -124,6 +120,21 @@ def _year_role(heading: str) -> tuple[str, int] | None:
     return ("baseline" if any(w in rest for w in _BASELINE_WORDS) else "target"), int(mt.group(1))
 
 
+def _heading_of(text: str, lex: Mappings) -> tuple[str, int | None] | None:
+    """(role, year) a heading cell names: a column of table_columns.tsv (year None), a year
+    whose figures are targets ("target", 2025), a baseline year ("baseline", None), or None."""
+    if not text or text in _DITTO:
+        return None
+    role = _role(text, lex)
+    if role is not None:
+        return role, None
+    yr = _year_role(text)
+    if yr is None:
+        return None
+    kind, year = yr
+    return (kind, year) if kind == "target" else (kind, None)
+
+
 def _header(rows: list[list[Cell]], lex: Mappings) -> tuple[int, dict[str, list[int]], dict[int, int], list[str]]:
     """How many leading rows are headings, what each column holds, and the year columns."""
     columns: dict[str, list[int]] = {}
@@ -131,29 +142,24 @@ def _header(rows: list[list[Cell]], lex: Mappings) -> tuple[int, dict[str, list[
     heads: list[str] = []
     n = 0
     for row in rows[:3]:
-        named = 0
-        filled = [c for c in row if c.text and c.text not in _DITTO]
-        for c in row:
-            if c.text and (_role(c.text, lex) or _year_role(c.text)):
-                named += 1
-        if not filled or named * 2 < len(filled):
+        heads_of = [_heading_of(c.text, lex) for c in row]
+        filled = sum(1 for c in row if c.text and c.text not in _DITTO)
+        named = sum(1 for h in heads_of if h is not None)
+        if not filled or named * 2 < filled:
             break
         n += 1
-        for k, c in enumerate(row):
+        for k, (c, h) in enumerate(zip(row, heads_of, strict=True)):
             while len(heads) <= k:
                 heads.append("")
             if not c.text or c.text in _DITTO:
                 continue
             heads[k] = c.text if not heads[k] else heads[k] + " " + c.text
-            role = _role(c.text, lex)
-            yr = _year_role(c.text) if role is None else None
-            if yr:
-                kind, year = yr
-                if kind == "target":
-                    years[k] = year
-                else:
-                    columns.setdefault("baseline", []).append(k)
-            elif role and k not in columns.get(role, []):
+            if h is None:
+                continue
+            role, year = h
+            if year is not None:
+                years[k] = year
+            elif k not in columns.get(role, []):
                 columns.setdefault(role, []).append(k)
     return n, columns, years, heads
 

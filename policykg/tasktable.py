@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from policykg import model as m
 from policykg.lexicon import Mappings
+from policykg.outline import HEADING_MAX, heading_length
 from policykg.responsibility import likeness, resolve
 from policykg.tables import Cell, Table, TaskRow, task_rows
 from policykg.text import Span, Text, fold
 
 _MATCH = 0.6          # how alike a row's task and a measure's words must be to be one measure
-_HEADING_MAX = 40
 
 
 def join(doc: m.Document, text: Text, lex: Mappings, tables: list[Table], doc_year: int | None,
@@ -137,13 +137,9 @@ def _attach(owner: m.Node, node: m.Node) -> None:
 
 
 def _heading(task: str) -> str | None:
-    """A task's heading: its first sentence when short, as the outline reads headings."""
-    p = task.find("。")
-    if 0 < p <= _HEADING_MAX:
-        return task[:p]
-    if p < 0 and len(task) <= _HEADING_MAX:
-        return task.rstrip("：:")
-    return None
+    """A task's heading, read as the outline reads headings."""
+    n = heading_length(task)
+    return task[:n] if n is not None else None
 
 
 def _caption(text: Text, table: Table) -> str | None:
@@ -153,4 +149,4 @@ def _caption(text: Text, table: Table) -> str | None:
         return None
     b = text.blocks[first - 1]
     line = text.string[b.start:b.end].strip()
-    return line if len(line) <= _HEADING_MAX and "|" not in line else None
+    return line if len(line) <= HEADING_MAX and "|" not in line else None
