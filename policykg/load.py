@@ -14,7 +14,7 @@ document not yet written listed as not loaded.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +52,7 @@ class FileLoad:
 @dataclass
 class LoadReport:
     files: list[FileLoad] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # e.g. two files of one document
 
     @property
     def loaded(self) -> list[FileLoad]:
@@ -67,6 +68,7 @@ class LoadReport:
                  f"{sum(f.measures for f in ok)} measure(s), {sum(f.triples for f in ok)} triple(s); "
                  f"{len(self.failures)} failure(s)"]
         lines += [f"  not loaded: {f.error}" for f in self.failures]
+        lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
 
@@ -78,16 +80,15 @@ def is_rdf(path: str | Path) -> bool:
 
 def plan_payloads(path: str | Path, *, encoding: str | None = None) -> tuple[list[GraphPayload], FileLoad]:
     """Extract a plan: one payload, its graph named by the document IRI."""
-    from policykg.emit import document_iri, to_graph
+    from policykg.emit import document_iri, ntriples, to_triples
     from policykg.pipeline import document_from_path
 
     doc = document_from_path(path, encoding=encoding)
-    g = to_graph(doc)
+    triples = to_triples(doc)
     iri = document_iri(doc.doc_number, doc.plan_title, doc.sha256)
-    data = g.serialize(format="nt", encoding="utf-8")
     info = FileLoad(str(path), [str(iri)], documents=1,
-                    measures=len(set(g.subjects(RDF.type, PK.Measure))), triples=len(g))
-    return [GraphPayload(iri, data)], info
+                    measures=len(doc.measures), triples=len(triples))
+    return [GraphPayload(iri, ntriples(triples))], info
 
 
 def rdf_payloads(path: str | Path) -> tuple[list[GraphPayload], FileLoad]:
@@ -147,14 +148,76 @@ def reference_payloads() -> list[GraphPayload]:
             GraphPayload(MAPPINGS_GRAPH, mappings_graph().serialize(format="nt", encoding="utf-8"))]
 
 
+# -- extracting many files ---------------------------------------------------------------------
+
+PARALLEL_MIN = 8   # fewer plans than this are extracted in-process: starting workers costs more
+
+
+def default_jobs() -> int:
+    """The processes extraction runs in by default: one per core this process may use."""
+    import os
+
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def _payloads_or_error(path: str | Path, encoding: str | None) -> tuple[list[GraphPayload] | None, FileLoad]:
+    try:
+        return payloads_for(path, encoding=encoding)
+    except PolicyKGError as e:
+        msg = str(e)
+        return None, FileLoad(str(path), error=msg if msg.startswith(str(path)) else f"{path}: {msg}")
+
+
+def _warm() -> None:
+    """Read the mapping tables once per worker, before its first file."""
+    from policykg import actors, lexicon
+
+    actors.tables()
+    lexicon.default()
+
+
+def payload_stream(paths: Iterable[str | Path], *, jobs: int = 1, encoding: str | None = None
+                   ) -> Iterator[tuple[list[GraphPayload] | None, FileLoad]]:
+    """Each file's payloads (None when it failed, with the error in its FileLoad), in the
+    order given. With jobs > 1, plans are extracted in that many worker processes, a few
+    files ahead of the caller, so that memory stays bounded however many files there are."""
+    paths = list(paths)
+    if jobs <= 1 or sum(not is_rdf(p) for p in paths) < PARALLEL_MIN:
+        for p in paths:
+            yield _payloads_or_error(p, encoding)
+        return
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: the caller may hold an open store, whose threads a fork would not copy
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_warm) as pool:
+        ahead: deque = deque()
+        todo = iter(paths)
+        for p in todo:
+            ahead.append(pool.submit(_payloads_or_error, p, encoding))
+            if len(ahead) >= 4 * jobs:
+                break
+        while ahead:
+            done = ahead.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                ahead.append(pool.submit(_payloads_or_error, nxt, encoding))
+            yield done
+
+
 # -- loading ----------------------------------------------------------------------------------
 
 def load_paths(store: Store, paths: Iterable[str | Path], *, encoding: str | None = None,
-               on_file: Callable[[FileLoad], None] | None = None, reference: bool = True) -> LoadReport:
-    """Load each file into `store`, each in its own transaction(s); report what became of each.
+               on_file: Callable[[FileLoad], None] | None = None, reference: bool = True,
+               jobs: int = 1) -> LoadReport:
+    """Load each file into `store`, each all or nothing; report what became of each.
 
-    `on_file` is called after each file (for progress). The ontology and mapping graphs are
-    refreshed first unless `reference` is False."""
+    Plans are extracted in `jobs` processes. Files are written in batches of about
+    store.batch_triples triples (the embedded store bulk-loads graphs it does not hold yet),
+    in the order given, so a document given twice ends as its last file has it; the report
+    notes each such file. `on_file` is called after each file is written (for progress).
+    The ontology and mapping graphs are refreshed first unless `reference` is False."""
     report = LoadReport()
     paths = list(paths)
     down: str | None = None
@@ -164,20 +227,47 @@ def load_paths(store: Store, paths: Iterable[str | Path], *, encoding: str | Non
             store.replace_graphs(reference_payloads())
         except ServerUnavailableError as e:
             down = str(e)
-    for path in paths:
-        if down is not None:
-            info = FileLoad(str(path), error=f"{path}: {down}")
-        else:
-            try:
-                payloads, info = payloads_for(path, encoding=encoding)
-                store.replace_graphs(payloads)
-            except ServerUnavailableError as e:
-                down = str(e)
-                info = FileLoad(str(path), error=f"{path}: {e}")
-            except PolicyKGError as e:
-                msg = str(e)
-                info = FileLoad(str(path), error=msg if msg.startswith(str(path)) else f"{path}: {msg}")
+    first_file: dict[str, str] = {}
+    batch: list[tuple[FileLoad, list[GraphPayload]]] = []
+
+    def done(info: FileLoad) -> None:
         report.files.append(info)
         if on_file:
             on_file(info)
+
+    def write() -> None:
+        nonlocal down
+        outcomes: list = []
+        if batch and down is None:
+            try:
+                outcomes = store.write_files([payloads for _, payloads in batch])
+            except ServerUnavailableError as e:
+                down = str(e)
+        for k, (info, _) in enumerate(batch):
+            if down is not None:
+                info.error = f"{info.path}: {down}"
+            elif outcomes[k] is not None:
+                msg = str(outcomes[k])
+                info.error = msg if msg.startswith(info.path) else f"{info.path}: {msg}"
+            done(info)
+        batch.clear()
+
+    size = 0
+    for payloads, info in payload_stream(paths, jobs=jobs, encoding=encoding):
+        if down is not None and payloads is not None:
+            info = FileLoad(info.path, error=f"{info.path}: {down}")
+        if payloads is None or info.error:
+            done(info)
+            continue
+        for g in info.graphs:
+            if g in first_file and first_file[g] != info.path:
+                report.notes.append(f"{info.path}: the same document as {first_file[g]} (<{g}>); "
+                                    "its graph is the one loaded last")
+            first_file.setdefault(g, info.path)
+        batch.append((info, payloads))
+        size += info.triples
+        if size >= store.batch_triples:
+            write()
+            size = 0
+    write()
     return report

@@ -99,14 +99,15 @@ class Text:
 
     @cached_property
     def _folding(self) -> tuple[str, list[int], list[int]]:
-        parts: list[str] = []
+        parts = list(map(_fold_char, self.string))
+        if all(len(f) == 1 for f in parts):   # the usual case: one folded character each
+            same = list(range(len(self.string) + 1))
+            return _to_simplified("".join(parts)), same, same
         src_of: list[int] = []
         fold_of: list[int] = []
         n = 0
-        for i, ch in enumerate(self.string):
-            f = _fold_char(ch)
+        for i, f in enumerate(parts):
             fold_of.append(n)
-            parts.append(f)
             src_of.extend([i] * len(f))
             n += len(f)
         fold_of.append(n)
