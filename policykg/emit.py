@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+from functools import cache
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, SKOS, TIME
@@ -17,9 +18,18 @@ from policykg import actors
 from policykg import model as m
 from policykg.text import Span, fold
 
-PK = Namespace("https://w3id.org/policykg/ontology#")
-ORG = Namespace("http://www.w3.org/ns/org#")
-OA = Namespace("http://www.w3.org/ns/oa#")
+class _Namespace(Namespace):
+    """A namespace whose terms are made once: the emitter asks for a few dozen of them
+    hundreds of thousands of times in a corpus."""
+
+    @cache  # noqa: B019 - a handful of namespaces, kept for the process
+    def term(self, name: str) -> URIRef:
+        return super().term(name)
+
+
+PK = _Namespace("https://w3id.org/policykg/ontology#")
+ORG = _Namespace("http://www.w3.org/ns/org#")
+OA = _Namespace("http://www.w3.org/ns/oa#")
 ID = "https://w3id.org/policykg/id/"
 JURISDICTIONS = URIRef(f"{ID}jurisdiction")
 UNIT_TYPES = URIRef(f"{ID}unit-type")

@@ -127,13 +127,42 @@ def rdf_payloads(path: str | Path) -> tuple[list[GraphPayload], FileLoad]:
         payloads.append(GraphPayload(URIRef(name), ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""))
         info.graphs.append(name)
         info.triples += len(triples)
-        info.documents += types[ox.NamedNode(str(PK.PolicyDocument))]
+        info.documents += types[ox.NamedNode(str(PK.SourceText))]   # documents read, not cited
         info.measures += types[ox.NamedNode(str(PK.Measure))]
     return payloads, info
 
 
 def payloads_for(path: str | Path, *, encoding: str | None = None) -> tuple[list[GraphPayload], FileLoad]:
     return rdf_payloads(path) if is_rdf(path) else plan_payloads(path, encoding=encoding)
+
+
+def scan_quads(path: str | Path) -> FileLoad | None:
+    """One streaming pass over an N-Quads or TriG file (an export, `policykg extract` of a
+    corpus): its named graphs and counts, or None when some statement is in the default
+    graph or a graph named by a blank node (the file is then read as payloads)."""
+    import pyoxigraph as ox
+
+    p = Path(path)
+    fmt = getattr(ox.RdfFormat, _OX_FORMATS[RDF_SUFFIXES[p.suffix.lower()]])
+    a = ox.NamedNode(str(RDF.type))
+    source, measure = ox.NamedNode(str(PK.SourceText)), ox.NamedNode(str(PK.Measure))
+    info, graphs = FileLoad(str(p)), {}
+    try:
+        if p.stat().st_size == 0:
+            return None
+        for q in ox.parse(path=str(p), format=fmt, base_iri=p.resolve().as_uri()):
+            g = q.graph_name
+            if not isinstance(g, ox.NamedNode):
+                return None
+            graphs[g.value] = None
+            info.triples += 1
+            if q.predicate == a:
+                info.documents += q.object == source   # a document read, not one cited
+                info.measures += q.object == measure
+    except (SyntaxError, ValueError, OSError):
+        return None   # read as payloads, which reports the error as it does for other files
+    info.graphs = list(graphs)
+    return info
 
 
 def reference_payloads() -> list[GraphPayload]:
@@ -143,8 +172,12 @@ def reference_payloads() -> list[GraphPayload]:
     from policykg.mapping_scheme import mappings_graph
     from policykg.resources import ontology_turtle
 
-    onto = Graph().parse(data=ontology_turtle(), format="turtle")
-    return [GraphPayload(ONTOLOGY_GRAPH, onto.serialize(format="nt", encoding="utf-8")),
+    import hashlib
+
+    turtle = ontology_turtle()
+    onto = Graph().parse(data=turtle, format="turtle")
+    return [GraphPayload(ONTOLOGY_GRAPH, onto.serialize(format="nt", encoding="utf-8"),
+                         digest=hashlib.sha256(turtle.encode("utf-8")).hexdigest()),
             GraphPayload(MAPPINGS_GRAPH, mappings_graph().serialize(format="nt", encoding="utf-8"))]
 
 
@@ -176,15 +209,28 @@ def _warm() -> None:
     lexicon.default()
 
 
-def payload_stream(paths: Iterable[str | Path], *, jobs: int = 1, encoding: str | None = None
-                   ) -> Iterator[tuple[list[GraphPayload] | None, FileLoad]]:
+WHOLE = "whole file"   # payload_stream's mark of a quads file the caller may write as it is
+
+
+def _quads_file(path: str | Path) -> bool:
+    return RDF_SUFFIXES.get(Path(path).suffix.lower()) in ("nquads", "trig")
+
+
+def payload_stream(paths: Iterable[str | Path], *, jobs: int = 1, encoding: str | None = None,
+                   whole: bool = False) -> Iterator[tuple[list[GraphPayload] | str | None, FileLoad]]:
     """Each file's payloads (None when it failed, with the error in its FileLoad), in the
     order given. With jobs > 1, plans are extracted in that many worker processes, a few
-    files ahead of the caller, so that memory stays bounded however many files there are."""
+    files ahead of the caller, so that memory stays bounded however many files there are.
+    With whole=True, N-Quads and TriG files are not read but yielded as WHOLE, for the
+    caller to write as they are (write_whole_file) or read (payloads_for)."""
     paths = list(paths)
+
+    def now(p):
+        return (WHOLE, FileLoad(str(p))) if whole and _quads_file(p) else _payloads_or_error(p, encoding)
+
     if jobs <= 1 or sum(not is_rdf(p) for p in paths) < PARALLEL_MIN:
         for p in paths:
-            yield _payloads_or_error(p, encoding)
+            yield now(p)
         return
     import multiprocessing
     from collections import deque
@@ -193,17 +239,35 @@ def payload_stream(paths: Iterable[str | Path], *, jobs: int = 1, encoding: str 
     # spawn, not fork: the caller may hold an open store, whose threads a fork would not copy
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_warm) as pool:
         ahead: deque = deque()
+
+        def submit(p):
+            ahead.append((p, None if is_rdf(p) else pool.submit(_payloads_or_error, p, encoding)))
+
         todo = iter(paths)
         for p in todo:
-            ahead.append(pool.submit(_payloads_or_error, p, encoding))
+            submit(p)
             if len(ahead) >= 4 * jobs:
                 break
         while ahead:
-            done = ahead.popleft().result()
+            p, future = ahead.popleft()
             nxt = next(todo, None)
             if nxt is not None:
-                ahead.append(pool.submit(_payloads_or_error, nxt, encoding))
-            yield done
+                submit(nxt)
+            yield future.result() if future is not None else now(p)
+
+
+def write_whole_file(store: Store, path: str | Path) -> FileLoad | None:
+    """Write a quads file to the store as it is, if the store can take it so (see
+    scan_quads and Store.load_quads_file); None when it must be read as payloads."""
+    info = scan_quads(path)
+    if info is None:
+        return None
+    try:
+        if not store.load_quads_file(Path(path), _OX_FORMATS[RDF_SUFFIXES[Path(path).suffix.lower()]], info.graphs):
+            return None
+    except PolicyKGError as e:
+        info.error = str(e)
+    return info
 
 
 # -- loading ----------------------------------------------------------------------------------
@@ -224,7 +288,7 @@ def load_paths(store: Store, paths: Iterable[str | Path], *, encoding: str | Non
     store.drop_staging()
     if reference:
         try:
-            store.replace_graphs(reference_payloads())
+            store.refresh_graphs(reference_payloads())
         except ServerUnavailableError as e:
             down = str(e)
     first_file: dict[str, str] = {}
@@ -253,7 +317,15 @@ def load_paths(store: Store, paths: Iterable[str | Path], *, encoding: str | Non
         batch.clear()
 
     size = 0
-    for payloads, info in payload_stream(paths, jobs=jobs, encoding=encoding):
+    for payloads, info in payload_stream(paths, jobs=jobs, encoding=encoding, whole=True):
+        if payloads == WHOLE:
+            write()   # what came before it first
+            size = 0
+            written = write_whole_file(store, info.path) if down is None else None
+            if written is not None:
+                done(written)
+                continue
+            payloads, info = _payloads_or_error(info.path, encoding)
         if down is not None and payloads is not None:
             info = FileLoad(info.path, error=f"{info.path}: {down}")
         if payloads is None or info.error:

@@ -59,6 +59,7 @@ def default_store_dir() -> Path:
 
 
 SERVER_FILE = "policykg-serve.json"
+REFERENCE_FILE = "policykg-reference.json"   # digests of the ontology and mapping graphs as written
 JOURNAL_FILE = "policykg-bulk-load.json"   # graphs a bulk load is writing; removed when it is done
 BULK_MIN_BYTES = 1 << 20                    # less new data than this is written in one transaction
 
@@ -130,10 +131,17 @@ class Results:
 
 @dataclass(frozen=True)
 class GraphPayload:
-    """The whole new content of one named graph, as N-Triples."""
+    """The whole new content of one named graph, as N-Triples; `digest` names the content
+    where the bytes cannot (blank node labels differ from one serialization to the next)."""
 
     graph: URIRef
     ntriples: bytes
+    digest: str | None = None
+
+    def content_digest(self) -> str:
+        if self.digest is not None:
+            return self.digest
+        return hashlib.sha256(b"\n".join(sorted(self.ntriples.splitlines()))).hexdigest()
 
 
 class Store(ABC):
@@ -169,6 +177,17 @@ class Store(ABC):
 
     #: how many triples of several files the loader gathers for one write_files call
     batch_triples = 0
+
+    def refresh_graphs(self, payloads: list[GraphPayload]) -> None:
+        """Give graphs that every load refreshes (the ontology, the mappings) these triples;
+        a store that can tell they are unchanged leaves them."""
+        self.replace_graphs(payloads)
+
+    def load_quads_file(self, path: Path, fmt: str, graphs: list[str]) -> bool:
+        """Write a whole N-Quads or TriG file whose statements are all in these named graphs,
+        if this store can do so at once (all or none); False when it cannot, and the loader
+        sends the file's graphs as payloads instead."""
+        return False
 
     def drop_staging(self) -> None:  # noqa: B027 - only a store with an exclusive writer can
         """Remove staging graphs left by a killed load. A server may have other loaders at
@@ -374,6 +393,41 @@ class EmbeddedStore(Store):
                 except StoreError as e:
                     outcomes[i] = e
         return outcomes
+
+    def refresh_graphs(self, payloads: list[GraphPayload]) -> None:
+        """Replace only what changed since the last refresh (the digests of what was written
+        are kept beside the store), so that a load of one plan does not rewrite 25,000
+        triples of mappings."""
+        import json
+
+        self._writable()
+        digests = {str(p.graph): p.content_digest() for p in payloads}
+        known: dict = {}
+        if self.path is not None:
+            with contextlib.suppress(OSError, ValueError):
+                known = json.loads((self.path / REFERENCE_FILE).read_text(encoding="utf-8"))
+        changed = [p for p in payloads if known.get(str(p.graph)) != digests[str(p.graph)]
+                   or not self._store.contains_named_graph(ox.NamedNode(str(p.graph)))]
+        if changed:
+            self.replace_graphs(changed)
+        if self.path is not None and changed:
+            tmp = self.path / (REFERENCE_FILE + ".tmp")
+            tmp.write_text(json.dumps(known | digests, indent=1), encoding="utf-8")
+            os.replace(tmp, self.path / REFERENCE_FILE)
+
+    def load_quads_file(self, path: Path, fmt: str, graphs: list[str]) -> bool:
+        """A file of graphs the store does not hold goes to the bulk loader as it is."""
+        self._writable()
+        if any(self._store.contains_named_graph(ox.NamedNode(g)) for g in graphs):
+            return False
+        self._write_journal(graphs)
+        try:
+            self._store.bulk_load(path=str(path), format=getattr(ox.RdfFormat, fmt))
+        except (OSError, SyntaxError, ValueError) as e:
+            self._undo(graphs)
+            raise StoreError(f"{self.location}: the load of {path} failed, the store is unchanged: {e}") from e
+        self._clear_journal()
+        return True
 
     def _all_new(self, files: list[list[GraphPayload]]) -> bool:
         return all(not self._store.contains_named_graph(ox.NamedNode(str(p.graph))) for f in files for p in f)

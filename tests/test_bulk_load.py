@@ -107,3 +107,27 @@ def test_a_killed_bulk_load_is_not_seen_and_the_next_writer_removes_it(tmp_path)
     load_paths(writer, [], reference=False)
     assert writer.graph_sizes() == {"x:old": 1}
     assert not (path / JOURNAL_FILE).exists()
+
+
+def test_load_rewrites_the_ontology_and_mappings_only_when_they_changed(tmp_path, seed_paths, monkeypatch):
+    from policykg.store import MAPPINGS_GRAPH, ONTOLOGY_GRAPH, REFERENCE_FILE
+
+    store = EmbeddedStore(tmp_path / "s")
+    load_paths(store, seed_paths[3:4])
+    sizes = store.graph_sizes()
+    written = []
+    real = EmbeddedStore.replace_graphs
+    monkeypatch.setattr(EmbeddedStore, "replace_graphs",
+                        lambda self, payloads: written.extend(str(p.graph) for p in payloads) or real(self, payloads))
+    load_paths(store, seed_paths[3:4])
+    assert written == [doc_iri(seed_paths[3])]   # the document again, not the reference graphs
+    assert store.graph_sizes() == sizes
+    # mapping tables that changed (a new release), and an ontology graph someone dropped
+    digests = tmp_path / "s" / REFERENCE_FILE
+    digests.write_text(digests.read_text(encoding="utf-8").replace(
+        f'"{MAPPINGS_GRAPH}": "', f'"{MAPPINGS_GRAPH}": "0'), encoding="utf-8")
+    store._store.remove_graph(store_module.ox.NamedNode(str(ONTOLOGY_GRAPH)))
+    written.clear()
+    load_paths(store, [], reference=True)
+    assert sorted(written) == sorted([str(ONTOLOGY_GRAPH), str(MAPPINGS_GRAPH)])
+    assert store.graph_sizes() == sizes
