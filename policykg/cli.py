@@ -28,26 +28,38 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(dir_okay=False, path_type=str))
-@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="turtle", show_default=True,
-              help="RDF serialization of the graph written to standard output.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS) + ["nq"]), default=None,
+              help="RDF serialization of the graph written to standard output [default: turtle for one "
+                   "plan; several plans are written as N-Quads (nq), each document in its graph].")
 @click.option("--encoding", default=None, metavar="CODEC",
               help="Read the file in this encoding (e.g. gb18030) instead of detecting it.")
 @click.option("--summary", is_flag=True, help="Also print a short summary of what was found (to standard error).")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print warnings (numbering gaps, measures with no lead).")
-def extract(path: str, fmt: str, encoding: str | None, summary: bool, quiet: bool) -> None:
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="With several plans: extract in this many processes [default: one per core].")
+def extract(paths, fmt: str | None, encoding: str | None, summary: bool, quiet: bool, jobs: int | None) -> None:
     """Print the knowledge graph of the plan at PATH.
 
     The graph uses the policykg ontology: the document and its metadata, every measure with
     its lead and co units, time frame and targets, each linked to the span of text it came
-    from. Exit status: 0 on success, 2 when the file cannot be read or holds no plan.
+    from. Several PATHS are written as one N-Quads stream, each document in the graph its
+    IRI names, in the order given: what `policykg load` of the same files makes of them. A
+    document given again (the same 文号) is written once, as its last file has it, with a
+    warning; a file that cannot be read is reported and the others are still written.
+    Exit status: 0 on success, 2 when a file cannot be read or holds no plan.
     """
+    if len(paths) > 1 or fmt == "nq":
+        if fmt not in (None, "nq"):
+            raise click.UsageError(f"several plans are written as N-Quads (--format nq), not {fmt}")
+        sys.exit(_extract_nquads(paths, encoding, jobs))
     from policykg.emit import to_graph
     from policykg.pipeline import document_from_path
     from policykg.summary import summarize
 
+    path = paths[0]
     doc = document_from_path(path, encoding=encoding)
-    data = to_graph(doc).serialize(format=FORMATS[fmt])
+    data = to_graph(doc).serialize(format=FORMATS[fmt or "turtle"])
     sys.stdout.write(data if data.endswith("\n") else data + "\n")
     sys.stdout.flush()
     if not quiet:
@@ -56,6 +68,53 @@ def extract(path: str, fmt: str, encoding: str | None, summary: bool, quiet: boo
                 click.echo(f"policykg: warning: {path}: {f.message}", err=True)
     if summary:
         click.echo(summarize(doc), err=True)
+
+
+def _extract_nquads(paths, encoding: str | None, jobs: int | None) -> int:
+    """Every plan's graph as N-Quads on standard output; the exit status. Graphs are spooled
+    to a temporary file first, so that a document given twice is written as its last file
+    has it, as `policykg load` of the same files leaves it."""
+    import shutil
+    import tempfile
+
+    from policykg.load import default_jobs, payload_stream
+    from policykg.store import nquads
+
+    out = sys.stdout.buffer
+    failed, last, first_file = 0, {}, {}
+    with tempfile.TemporaryFile() as spool:
+        for payloads, info in payload_stream(paths, jobs=jobs or default_jobs(), encoding=encoding):
+            if payloads is None:
+                click.echo(f"policykg: error: {info.error}", err=True)
+                failed += 1
+                continue
+            for p in payloads:
+                g = str(p.graph)
+                if g in first_file:
+                    click.echo(f"policykg: warning: {info.path}: the same document as {first_file[g]} (<{g}>); "
+                               "its graph is the one from the last file", err=True)
+                first_file.setdefault(g, info.path)
+                data = nquads(p)
+                last[g] = (spool.tell(), len(data))
+                spool.write(data)
+        for offset, size in sorted(last.values()):
+            spool.seek(offset)
+            shutil.copyfileobj(_Limited(spool, size), out)
+    out.flush()
+    return 2 if failed else 0
+
+
+class _Limited:
+    """The next `size` bytes of a file, for copyfileobj."""
+
+    def __init__(self, f, size: int):
+        self.f, self.left = f, size
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n < 0 else min(n, self.left)
+        data = self.f.read(n)
+        self.left -= len(data)
+        return data
 
 
 @main.command()
@@ -126,16 +185,21 @@ def open_store(store_dir, endpoint, update_endpoint, graph_store, retries, *, re
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar [default: when standard error is a terminal].")
 @click.option("--verbose", "-v", is_flag=True, help="Print a line per file as it is loaded.")
-def load(paths, store_dir, endpoint, update_endpoint, graph_store, retries, encoding, progress, verbose) -> None:
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Extract plans in this many processes [default: one per core; plans are extracted "
+                   "in-process when there are fewer than 8].")
+def load(paths, store_dir, endpoint, update_endpoint, graph_store, retries, encoding, progress, verbose,
+         jobs) -> None:
     """Load plans and RDF files into the store, each document in its own named graph.
 
     PATHS are plans (extracted on the way) or RDF files (.ttl .nt .nq .trig .jsonld .rdf).
     Loading a document again replaces its graph as a whole; a failure leaves the old graph.
     The ontology and the mapping tables (as SKOS) are refreshed in graphs of their own.
-    Exit status: 0 all loaded, 2 some file could not be read or written (the others are loaded;
-    the summary lists the failures).
+    New documents go into the embedded store in bulk, many at a time; a load that fails or
+    is killed leaves the store as it was. Exit status: 0 all loaded, 2 some file could not be
+    read or written (the others are loaded; the summary lists the failures).
     """
-    from policykg.load import load_paths
+    from policykg.load import default_jobs, load_paths
 
     show = progress if progress is not None else (sys.stderr.isatty() and len(paths) > 1)
     bar = None
@@ -155,7 +219,7 @@ def load(paths, store_dir, endpoint, update_endpoint, graph_store, retries, enco
             bar.write(line, file=sys.stderr)   # above the bar, on standard error like the bar
 
     with open_store(store_dir, endpoint, update_endpoint, graph_store, retries, read_only=False) as store:
-        report = load_paths(store, paths, encoding=encoding, on_file=step)
+        report = load_paths(store, paths, encoding=encoding, on_file=step, jobs=jobs or default_jobs())
     if bar is not None:
         bar.close()
     click.echo(report.summary(), err=True)
@@ -251,8 +315,14 @@ def serve(store_dir, host, port, writable) -> None:
 @click.option("--fail-on", type=click.Choice(["violation", "warning"]), default="violation", show_default=True,
               help="Exit 1 on violations only, or on warnings too.")
 @click.option("--encoding", default=None, metavar="CODEC", help="Read plain-text plans in this encoding.")
+@click.option("--engine", type=click.Choice(["sparql", "pyshacl"]), default=None,
+              help="sparql: the shapes compiled to SPARQL, one query per constraint over the whole store (fast); "
+                   "pyshacl: each document's graph through pySHACL, the reference; both find the same. "
+                   "[default: sparql for the store, pyshacl for PATHS; with sparql, PATHS are checked in an "
+                   "in-memory Oxigraph store, which writes numbers in canonical form (18.0 as 18)]")
 @store_options
-def validate(paths, fmt, lang, fail_on, encoding, store_dir, endpoint, update_endpoint, graph_store, retries) -> None:
+def validate(paths, fmt, lang, fail_on, encoding, engine, store_dir, endpoint, update_endpoint, graph_store,
+             retries) -> None:
     """Check plans against the SHACL shapes: every measure has a lead unit and a time frame,
     targets have values and units, documents have a title, a date and measures.
 
@@ -269,12 +339,73 @@ def validate(paths, fmt, lang, fail_on, encoding, store_dir, endpoint, update_en
     if paths and (store_dir or endpoint):
         raise click.UsageError("give PATHS, or --store / --endpoint to check what is loaded, not both")
     if paths:
-        report = validate_paths(paths, encoding=encoding)
+        report = validate_paths(paths, encoding=encoding, engine=engine or "pyshacl")
     else:
         with open_store(store_dir, endpoint, update_endpoint, graph_store, retries, read_only=True) as store:
-            report = validate_store(store)
+            report = validate_store(store, engine=engine or "sparql")
     click.echo(FORMATTERS[fmt](report, lang))
     sys.exit(report.exit_code(fail_on))
+
+
+@main.command()
+@store_options
+@click.option("--format", "fmt", type=click.Choice(["nq"]), required=True,   # policykg.export.FORMATS
+              help="nq: N-Quads, one triple and its graph a line (the format every bulk loader reads).")
+@click.option("--out", "out_dir", metavar="DIR", default=None, type=click.Path(path_type=str),
+              help="Write numbered files DIR/policykg-000001.nq, ... instead of standard output "
+                   "(DIR is made if missing).")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --out: quads per file [default: 1,000,000].")
+@click.option("--gzip", "compress", is_flag=True, help="With --out: gzip the files (policykg-000001.nq.gz).")
+@click.option("--force", is_flag=True,
+              help="With --out: replace the files of an earlier export in DIR (without it, they are an error).")
+def export(store_dir, endpoint, update_endpoint, graph_store, retries, fmt, out_dir, chunk_size, compress,
+           force) -> None:
+    """Write the whole store as N-Quads, for loading into another triple store.
+
+    Every named graph (each document's, the ontology's, the mappings') is written, each quad
+    naming its graph; staging graphs of unfinished loads are not, nor (from --endpoint) the
+    server's own graphs such as Virtuoso's virtrdf#. The quads stream to standard output, or
+    with --out DIR to numbered files of at most --chunk-size quads, except that the quads
+    sharing a blank node (the ontology's OWL lists) stay in one file. The files take their
+    names only when all are written, and a summary goes to standard error. A server is read
+    graph by graph in pages, each graph checked against its count.
+
+    \b
+    To bulk-load the files:
+      Virtuoso (DIR on the server's machine, listed in DirsAllowed of its virtuoso.ini;
+      the third argument is unused, every quad naming its graph), in isql-vt:
+        ld_dir('/abs/DIR', '*.nq', 'http://example/default');   (or '*.nq.gz')
+        rdf_loader_run();
+        checkpoint;
+        SELECT ll_file, ll_error FROM DB.DBA.load_list WHERE ll_error IS NOT NULL;
+      QLever:  qlever-index -i NAME -F nq -f DIR/policykg-000001.nq -f DIR/policykg-000002.nq ...
+               (gzipped: zcat DIR/*.nq.gz | qlever-index -i NAME -F nq -f -)
+      Oxigraph:  oxigraph load --location STORE --file DIR/policykg-*.nq
+
+    Exit status: 0, or 2 when the store cannot be read or the files cannot be written (a
+    failed export leaves DIR as it was).
+    """
+    import os
+
+    from policykg.export import CHUNK_SIZE, export_chunks, export_nquads
+
+    if out_dir is None and (chunk_size or compress or force):
+        raise click.UsageError("--chunk-size, --gzip and --force go with --out DIR (for standard output, pipe "
+                               "through gzip)")
+    with open_store(store_dir, endpoint, update_endpoint, graph_store, retries, read_only=True) as store:
+        if out_dir is not None:
+            report = export_chunks(store, out_dir, chunk_size or CHUNK_SIZE, compress=compress, force=force)
+            click.echo(f"policykg: {report.summary()}", err=True)
+            return
+        stdout = sys.stdout.buffer
+        try:
+            report = export_nquads(store, stdout)
+        except BrokenPipeError:   # the reader went away (policykg export ... | head): stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+            sys.exit(1)
+    if report.skipped:
+        click.echo(f"policykg: {report.summary()}", err=True)
 
 
 if __name__ == "__main__":
