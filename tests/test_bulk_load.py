@@ -131,3 +131,23 @@ def test_load_rewrites_the_ontology_and_mappings_only_when_they_changed(tmp_path
     load_paths(store, [], reference=True)
     assert sorted(written) == sorted([str(ONTOLOGY_GRAPH), str(MAPPINGS_GRAPH)])
     assert store.graph_sizes() == sizes
+
+
+def test_extract_of_a_corpus_to_nquads_loads_as_the_plans_do(tmp_path, corpus):
+    from click.testing import CliRunner
+
+    from policykg.cli import main
+
+    r = CliRunner().invoke(main, ["extract", "-j", "2", *map(str, corpus)])
+    assert r.exit_code == 0, r.output
+    assert "the same document as" in r.stderr   # the corpus names some documents twice
+    nq = tmp_path / "corpus.nq"
+    nq.write_bytes(r.stdout_bytes)
+    from_plans, from_nq = EmbeddedStore(tmp_path / "plans"), EmbeddedStore(tmp_path / "nq")
+    load_paths(from_plans, corpus)
+    report = load_paths(from_nq, [nq])
+    assert not report.failures, report.summary()
+    assert report.files[0].documents == len(from_plans.graph_sizes()) - 2   # the ontology, the mappings
+    assert _same_store(from_nq, from_plans)
+    r = CliRunner().invoke(main, ["extract", "--format", "turtle", *map(str, corpus[:2])])
+    assert r.exit_code == 2 and "N-Quads" in r.output
