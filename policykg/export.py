@@ -114,7 +114,7 @@ def _ox_term(node: Node, bnodes: dict[str, ox.BlankNode]):
     raise TypeError(f"unexpected term {node!r}")
 
 
-def _server_quads(store: Store, graph: str, expected: int, bnodes: dict) -> Iterator[ox.Quad]:
+def server_quads(store: Store, graph: str, expected: int, bnodes: dict) -> Iterator[ox.Quad]:
     """One graph of a server, page by page. SPARQL does not promise the same order for each
     page without ORDER BY, and Virtuoso refuses to sort more than 10,000 rows for an OFFSET,
     so each triple is checked to be new and the graph to be whole (its COUNT)."""
@@ -152,7 +152,7 @@ def graph_quads(store: Store, report: ExportReport | None = None) -> Iterator[tu
         if isinstance(store, EmbeddedStore):
             yield graph, store.quads(graph)
         else:
-            yield graph, _server_quads(store, graph, size, bnodes)
+            yield graph, server_quads(store, graph, size, bnodes)
 
 
 def _batched(items: Iterable, n: int) -> Iterator[list]:

@@ -24,7 +24,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
-from SPARQLWrapper import JSON, TURTLE
+from SPARQLWrapper import JSON
 
 from policykg.binding import strip_comments, with_values
 from policykg.load import ServerUnavailableError
@@ -204,11 +204,18 @@ class RemoteStore(Store):
         return Results(variables, rows, truncated=limit if limit is not None and len(rows) >= limit else None)
 
     def graph(self, name: str) -> Graph:
-        raw, _ = self._query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}", None, TURTLE)
-        try:
-            return Graph().parse(data=raw, format="turtle")   # N-Triples is Turtle
-        except Exception as e:  # noqa: BLE001 - rdflib raises many kinds of parse errors
-            raise StoreError(f"{self.config.query} answered a CONSTRUCT with unreadable RDF: {e}") from None
+        """The whole graph, in pages: a server cuts long answers at its row limit (Virtuoso's
+        ResultSetMaxRows, 10,000 as packaged) without saying so, so the pages are checked
+        against the graph's count."""
+        import pyoxigraph as ox
+
+        from policykg.export import server_quads
+
+        res = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}")
+        expected = int(res.rows[0]["n"]) if res.rows else 0
+        quads = server_quads(self, name, expected, {})
+        nt = ox.serialize((q.triple for q in quads), format=ox.RdfFormat.N_TRIPLES) or b""
+        return Graph().parse(data=nt, format="nt")
 
     # updates -------------------------------------------------------------------------------
     def update(self, text: str) -> None:
