@@ -209,6 +209,20 @@ def _warm() -> None:
     lexicon.default()
 
 
+def _single_threaded() -> bool:
+    """Whether this process runs one thread only, native threads included (Linux: its
+    /proc/self/task entries), and so may fork safely."""
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
 WHOLE = "whole file"   # payload_stream's mark of a quads file the caller may write as it is
 
 
@@ -236,8 +250,15 @@ def payload_stream(paths: Iterable[str | Path], *, jobs: int = 1, encoding: str 
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor
 
-    # spawn, not fork: the caller may hold an open store, whose threads a fork would not copy
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_warm) as pool:
+    if _single_threaded():
+        # Forked workers start at once with the tables this process has read.
+        _warm()
+        context = multiprocessing.get_context("fork")
+    else:
+        # A fork would copy the memory of this process's other threads (an open store's) but
+        # not the threads, and could inherit a lock one of them holds: start workers afresh.
+        context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_warm) as pool:
         ahead: deque = deque()
 
         def submit(p):

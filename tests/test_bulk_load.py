@@ -151,3 +151,17 @@ def test_extract_of_a_corpus_to_nquads_loads_as_the_plans_do(tmp_path, corpus):
     assert _same_store(from_nq, from_plans)
     r = CliRunner().invoke(main, ["extract", "--format", "turtle", *map(str, corpus[:2])])
     assert r.exit_code == 2 and "N-Quads" in r.output
+
+
+def test_extraction_forks_its_workers_only_while_no_other_thread_runs(tmp_path, corpus):
+    # `policykg extract` holds no store: its workers are forked, with the tables read once
+    one = subprocess.run([sys.executable, "-m", "policykg.cli", "extract", "-j", "1", *map(str, corpus)],
+                         capture_output=True, check=True).stdout
+    two = subprocess.run([sys.executable, "-m", "policykg.cli", "extract", "-j", "2", *map(str, corpus)],
+                         capture_output=True, check=True).stdout
+    assert one == two and one.count(b"\n") > 10_000
+    # an open store runs threads of its own (RocksDB's), which a fork would not copy
+    probe = ("from policykg.load import _single_threaded as s; from policykg.store import EmbeddedStore as E; "
+             f"a = s(); st = E({str(tmp_path / 's')!r}); print(a, s())")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "False"]
